@@ -1,0 +1,51 @@
+# govaudit — everything a fresh clone needs: `make demo`, `make test`.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+CHROMIUM ?= /usr/bin/chromium
+
+.PHONY: all install chromium demo test lint format bench docs clean
+
+all: install
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP) chromium
+
+# Debian's Chromium: Playwright cannot download its own browser on these machines.
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  echo "installing Debian's chromium (apt-get)"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@test -x $(CHROMIUM) || { echo "chromium not installed at $(CHROMIUM)"; exit 1; }
+
+demo: install
+	$(BIN)/govaudit demo --out out/demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+test: install lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+docs: $(STAMP)
+	$(BIN)/python -m govaudit.docs
+
+bench: install
+	@if ! command -v nginx >/dev/null; then (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; fi
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/links_bench.py
+
+clean:
+	rm -rf $(VENV) out govaudit-data .pytest_cache .ruff_cache

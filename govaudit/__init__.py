@@ -1,0 +1,3 @@
+"""govaudit: plugin-based content auditing for published government websites."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,279 @@
+"""The ``govaudit`` command.
+
+Exit codes: 0 ran with no error-level finding, 1 ran with error-level findings,
+2 could not run (bad config, unreachable start URL), with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from govaudit import __version__
+from govaudit.config import (
+    Config,
+    ConfigError,
+    config_from_dict,
+    load_config,
+    parse_dns_server,
+    parse_resolve,
+)
+
+
+def _today(value: str | None) -> date | None:
+    value = value or os.environ.get("GOVAUDIT_TODAY")
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--today: {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    """The config file (if any) with the command line's overrides applied, validated."""
+    config = load_config(getattr(args, "config", None))
+    data = config.model_dump(mode="python", exclude_unset=False)
+    url = getattr(args, "url", None)
+    if url:
+        data["site"]["urls"] = [url, *[u for u in data["site"]["urls"] if u != url]]
+    for key, attr in (("max_pages", "max_pages"), ("max_depth", "max_depth")):
+        if getattr(args, attr, None) is not None:
+            data["crawl"][key] = getattr(args, attr)
+    if getattr(args, "no_robots", False):
+        data["crawl"]["obey_robots"] = False
+    if getattr(args, "timeout", None) is not None:
+        data["crawl"]["timeout"] = args.timeout
+    for item in getattr(args, "resolve", None) or []:
+        try:
+            parse_resolve(item)
+        except ValueError as exc:
+            raise ConfigError(f"--resolve: {exc}") from None
+        data["dns"]["resolve"].append(item)
+    if getattr(args, "dns_server", None):
+        try:
+            parse_dns_server(args.dns_server)
+        except ValueError as exc:
+            raise ConfigError(f"--dns-server: {exc}") from None
+        data["dns"]["server"] = args.dns_server
+    if getattr(args, "data_dir", None):
+        data["data_dir"] = args.data_dir
+    return config_from_dict(data, getattr(args, "config", None) or "command line")
+
+
+def _plugins(args: argparse.Namespace) -> list[str] | None:
+    value = getattr(args, "plugins", None)
+    return [p.strip() for p in value.split(",") if p.strip()] if value else None
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    from govaudit.pipeline import audit_site
+
+    config = build_config(args)
+    if not config.site.urls:
+        raise ConfigError(
+            "no start URL: pass one (govaudit audit https://…/) or set site.urls in the config"
+        )
+    outcome = audit_site(
+        config, args.out, _plugins(args), today=_today(args.today), quiet=args.quiet
+    )
+    if outcome.exit_code == 2:
+        print(f"govaudit: cannot run: {outcome.reason}", file=sys.stderr)
+        return 2
+    _print_summary(outcome)
+    return outcome.exit_code
+
+
+def _print_summary(outcome: Any) -> None:
+    c = outcome.counts
+    print(
+        f"运行 {outcome.run_id}：严重 {c.get('error', 0)} 项，警告 {c.get('warning', 0)} 项，提示 {c.get('info', 0)} 项"
+    )
+    if outcome.out_dir:
+        print(f"report: {Path(outcome.out_dir, 'report.html').resolve()}")
+        print(f"findings: {Path(outcome.out_dir, 'findings.json').resolve()}")
+
+
+def cmd_reaudit(args: argparse.Namespace) -> int:
+    from govaudit.pipeline import CannotRun, reaudit
+
+    config = build_config(args)
+    try:
+        outcome = reaudit(config, args.run, args.out, _plugins(args), today=_today(args.today))
+    except CannotRun as exc:
+        print(f"govaudit: cannot run: {exc}", file=sys.stderr)
+        return 2
+    _print_summary(outcome)
+    return outcome.exit_code
+
+
+def cmd_plugins(args: argparse.Namespace) -> int:
+    from audits.registry import discover
+
+    for name, cls in discover().items():
+        print(f"{name}: {cls.title}")
+        for spec in cls.rules:
+            print(f"  {spec.id:<40} [{spec.severity.value}] {spec.title} — {spec.regulation}")
+    return 0
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from reports.store import Store
+
+    config = build_config(args)
+    store = Store.in_dir(config.data_dir)
+    for run in store.list_runs(limit=args.limit):
+        errors = f" errors={len(run.errors)}" if run.errors else ""
+        print(
+            f"{run.id:>5}  {run.status:<11} {run.started_at:%Y-%m-%d %H:%M}  pages={run.pages_crawled:<6} "
+            f"links={run.links_checked:<6} {run.site}{errors}"
+        )
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from govaudit.example_config import EXAMPLE_CONFIG
+
+    path = Path(args.path)
+    if path.exists() and not args.force:
+        print(f"govaudit: {path} exists; use --force to overwrite", file=sys.stderr)
+        return 2
+    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+def _delegate(module: str, func: str) -> Any:
+    """Commands implemented next to what they drive (reports/, scheduler.py)."""
+
+    def run(args: argparse.Namespace) -> int:
+        return int(getattr(importlib.import_module(module), func)(args) or 0)
+
+    return run
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", "-c", help="TOML config file (see 'govaudit init')")
+    p.add_argument(
+        "--data-dir", help="where the database and run files live (default ./govaudit-data)"
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="govaudit", description="政府网站内容检查 / government website auditing"
+    )
+    ap.add_argument("--version", action="version", version=f"govaudit {__version__}")
+    ap.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = ap.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("audit", help="crawl a site, run the audits, write the reports")
+    p.add_argument("url", nargs="?", help="start URL (default: site.urls in the config)")
+    _common(p)
+    p.add_argument("--out", "-o", help="also write the reports into this directory")
+    p.add_argument(
+        "--plugins", help="comma-separated plugin names (default: plugins.enabled or all)"
+    )
+    p.add_argument("--max-pages", type=int)
+    p.add_argument("--max-depth", type=int)
+    p.add_argument("--timeout", type=float, help="seconds per request (default 15)")
+    p.add_argument(
+        "--resolve", action="append", metavar="HOST:PORT:ADDR", help="as curl --resolve; repeatable"
+    )
+    p.add_argument("--dns-server", metavar="IP[:PORT]", help="resolve names with this DNS server")
+    p.add_argument(
+        "--no-robots", action="store_true", help="ignore robots.txt (auditing your own site)"
+    )
+    p.add_argument("--today", help="date the audit as of YYYY-MM-DD (reproducible reports)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("reaudit", help="re-run the audits on a stored run without crawling")
+    p.add_argument("run", type=int)
+    _common(p)
+    p.add_argument("--out", "-o")
+    p.add_argument("--plugins")
+    p.add_argument("--today")
+    p.set_defaults(func=cmd_reaudit)
+
+    p = sub.add_parser("plugins", help="list plugins and their rules")
+    p.set_defaults(func=cmd_plugins)
+
+    p = sub.add_parser("runs", help="list stored runs")
+    _common(p)
+    p.add_argument("--limit", type=int, default=30)
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("init", help="write a commented example config")
+    p.add_argument("path", nargs="?", default="govaudit.toml")
+    p.add_argument("--force", action="store_true")
+    p.set_defaults(func=cmd_init)
+
+    p = sub.add_parser("ignore", help="record a decision to ignore a finding (by fingerprint)")
+    p.add_argument("fingerprint")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--until", help="accept until YYYY-MM-DD (default: for good)")
+    _common(p)
+    p.set_defaults(func=_delegate("reports.tracking", "cli_ignore"))
+
+    p = sub.add_parser(
+        "recheck", help="re-test only the open findings of a run and mark what is fixed"
+    )
+    p.add_argument("run", type=int)
+    p.add_argument("--unit", help="only this unit's findings")
+    p.add_argument("--out", "-o")
+    p.add_argument("--today")
+    _common(p)
+    p.set_defaults(func=_delegate("reports.tracking", "cli_recheck"))
+
+    p = sub.add_parser(
+        "mail", help="send (or with --dry-run write .eml for) each unit's list of a run"
+    )
+    p.add_argument("run", type=int, nargs="?", help="run id (default: the last good run)")
+    p.add_argument("--dry-run", action="store_true")
+    _common(p)
+    p.set_defaults(func=_delegate("reports.mail", "cli_mail"))
+
+    p = sub.add_parser("serve", help="run the scheduler and serve the reports over HTTP")
+    _common(p)
+    p.set_defaults(func=_delegate("scheduler", "cli_serve"))
+
+    p = sub.add_parser("schedule", help="show scheduled jobs")
+    p.add_argument("action", choices=["list"])
+    _common(p)
+    p.set_defaults(func=_delegate("scheduler", "cli_schedule"))
+
+    p = sub.add_parser("demo", help="serve the bundled demo bureau site and audit it")
+    p.add_argument("--out", "-o", default="out/demo")
+    p.add_argument("--serve-only", action="store_true", help="only serve the demo site")
+    p.add_argument("--port", type=int, default=0)
+    p.add_argument("--today")
+    _common(p)
+    p.set_defaults(func=_delegate("govaudit.demo", "cli_demo"))
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        return int(args.func(args) or 0)
+    except ConfigError as exc:
+        print(f"govaudit: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("govaudit: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

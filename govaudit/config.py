@@ -1,0 +1,291 @@
+"""One validated configuration object, loaded from a TOML file.
+
+Every key is documented in ``docs/config.md``. Validation happens before anything runs;
+an error names the key, the bad value and what is expected.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(Exception):
+    """A configuration problem, with a message that names the key and the fix."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class SiteConfig(_Model):
+    name: str = Field("", description="Site name shown in reports, e.g. 某市自然资源和规划局")
+    urls: list[str] = Field(
+        default_factory=list, description="Start URL(s); the first is the homepage"
+    )
+    sitemap: str | None = Field(
+        None, description="URL of a sitemap.xml whose URLs are also crawled"
+    )
+    extra_hosts: list[str] = Field(
+        default_factory=list, description="Other hosts that count as internal"
+    )
+    include_prefixes: list[str] = Field(
+        default_factory=list, description="If set, only these path prefixes are crawled"
+    )
+    exclude: list[str] = Field(default_factory=list, description="Regexes of URLs never crawled")
+
+    @field_validator("urls")
+    @classmethod
+    def _check_urls(cls, value: list[str]) -> list[str]:
+        for url in value:
+            parts = urlsplit(url.strip())
+            if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+                raise ValueError(
+                    f"{url!r} is not an http(s) URL; write e.g. 'https://www.example.gov.cn/'"
+                )
+        return [u.strip() for u in value]
+
+    @field_validator("exclude")
+    @classmethod
+    def _check_regex(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"{pattern!r} is not a valid regular expression ({exc})") from None
+        return value
+
+
+class RenderConfig(_Model):
+    patterns: list[str] = Field(
+        default_factory=list, description="Regexes of URLs rendered in Chromium"
+    )
+    auto: bool = Field(True, description="Render pages whose links only appear after scripts run")
+    max_pages: int = Field(200, ge=0, description="At most this many pages rendered per run")
+
+
+class CrawlConfig(_Model):
+    max_pages: int = Field(5000, ge=1, description="Stop after this many internal pages")
+    max_depth: int = Field(12, ge=0, description="Clicks from a start URL")
+    max_query_variants: int = Field(
+        30, ge=1, description="Distinct query strings per path (ends calendar-style traps)"
+    )
+    concurrency_per_host: int = Field(4, ge=1, le=64)
+    concurrency: int = Field(16, ge=1, le=256, description="Concurrent requests in all")
+    autothrottle: bool = True
+    download_delay: float = Field(0.0, ge=0)
+    obey_robots: bool = Field(
+        True, description="Obey robots.txt (a bureau may audit its own site with false)"
+    )
+    contact: str = Field("", description="Contact added to the User-Agent, e.g. an email address")
+    timeout: float = Field(
+        15.0, gt=0, description="Seconds; 15 is the inspection indicators' figure"
+    )
+    retries: int = Field(1, ge=0, le=10)
+    max_redirects: int = Field(10, ge=1, le=50)
+    max_page_bytes: int = Field(8_000_000, ge=10_000, description="Larger pages are truncated")
+    check_external: bool = Field(True, description="Check links to other sites (HEAD, then GET)")
+    render: RenderConfig = Field(default_factory=RenderConfig)
+
+
+class DnsConfig(_Model):
+    resolve: list[str] = Field(
+        default_factory=list, description="HOST:PORT:ADDR overrides, as curl --resolve"
+    )
+    server: str | None = Field(
+        None, description="IP[:PORT] of a DNS server used instead of the system's"
+    )
+
+    @field_validator("resolve")
+    @classmethod
+    def _check_resolve(cls, value: list[str]) -> list[str]:
+        for item in value:
+            parse_resolve(item)
+        return value
+
+    @field_validator("server")
+    @classmethod
+    def _check_server(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_dns_server(value)
+        return value
+
+
+class UnitConfig(_Model):
+    name: str
+    emails: list[str] = Field(default_factory=list)
+
+
+class UnitMapEntry(_Model):
+    prefix: str | None = Field(None, description="URL or path prefix of the pages this unit owns")
+    column: str | None = Field(None, description="Column name this unit owns")
+    rule: str | None = Field(None, description="Rule id (or prefix such as 'a11y.') this unit owns")
+    unit: str
+
+
+class UnitsConfig(_Model):
+    default: str = "信息中心"
+    unit: list[UnitConfig] = Field(default_factory=list, description="[[units.unit]] name, emails")
+    map: list[UnitMapEntry] = Field(default_factory=list)
+
+
+class ReportConfig(_Model):
+    deadline_days: dict[str, int] = Field(
+        default_factory=lambda: {"error": 5, "warning": 15, "info": 30},
+        description="整改时限: working days from first seen, per severity",
+    )
+    history: int = Field(12, ge=1, description="Past runs shown in the trend chart")
+
+
+class MailConfig(_Model):
+    host: str | None = None
+    port: int = 25
+    security: Literal["none", "starttls", "ssl"] = "none"
+    user: str | None = None
+    password_env: str | None = Field(
+        None, description="Name of the environment variable with the password"
+    )
+    sender: str = "govaudit@localhost"
+    info_centre: list[str] = Field(
+        default_factory=list, description="Addresses that get the full summary"
+    )
+    send_empty: bool = False
+    dry_run: bool = False
+    retries: int = 5
+    backoff_seconds: float = 30.0
+
+
+class ScheduleEntry(_Model):
+    cron: str = Field(description="Crontab expression, e.g. '0 2 * * 1'")
+    plugins: list[str] | None = None
+    max_pages: int | None = None
+    name: str = ""
+
+
+class ServeConfig(_Model):
+    host: str = "127.0.0.1"
+    port: int = 8600
+    token_env: str | None = None
+    run_timeout: float = Field(4 * 3600, gt=0, description="Wall-clock limit of one run, seconds")
+    misfire_grace: int = 3600
+
+
+class Config(_Model):
+    site: SiteConfig = Field(default_factory=SiteConfig)
+    crawl: CrawlConfig = Field(default_factory=CrawlConfig)
+    dns: DnsConfig = Field(default_factory=DnsConfig)
+    plugins: dict[str, Any] = Field(
+        default_factory=dict,
+        description="'enabled' = list of plugin names; [plugins.NAME] tables hold each plugin's options",
+    )
+    units: UnitsConfig = Field(default_factory=UnitsConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
+    mail: MailConfig = Field(default_factory=MailConfig)
+    schedule: list[ScheduleEntry] = Field(default_factory=list)
+    serve: ServeConfig = Field(default_factory=ServeConfig)
+    data_dir: str = Field("govaudit-data", description="Where the database and run artifacts live")
+
+    @property
+    def homepage(self) -> str:
+        if not self.site.urls:
+            raise ConfigError(
+                "site.urls: no start URL; set site.urls = ['https://…/'] or pass a URL"
+            )
+        return self.site.urls[0]
+
+    def enabled_plugins(self) -> list[str] | None:
+        """Names listed in plugins.enabled, or None for 'all installed'."""
+        enabled = self.plugins.get("enabled")
+        return list(enabled) if enabled is not None else None
+
+    def plugin_options(self, name: str) -> dict[str, Any]:
+        value = self.plugins.get(name, {})
+        return value if isinstance(value, dict) else {}
+
+
+def parse_resolve(item: str) -> tuple[str, int, str]:
+    """'HOST:PORT:ADDR' → (host, port, addr); ADDR may be IPv6, optionally in brackets."""
+    parts = item.split(":", 2)
+    if len(parts) != 3 or not parts[0] or not parts[1].isdigit() or not parts[2]:
+        raise ValueError(
+            f"{item!r} is not HOST:PORT:ADDR; write e.g. 'www.example.gov.cn:443:127.0.0.1'"
+        )
+    return parts[0].lower(), int(parts[1]), parts[2].strip("[]")
+
+
+def parse_dns_server(value: str) -> tuple[str, int]:
+    """'IP', 'IP:PORT', '[IPv6]:PORT' or bare IPv6 → (ip, port)."""
+    import ipaddress
+
+    host, port = value, 53
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        port = int(rest[1:]) if rest.startswith(":") and rest[1:].isdigit() else 53
+    elif value.count(":") == 1:
+        host, _, p = value.partition(":")
+        if not p.isdigit():
+            raise ValueError(f"{value!r}: port must be a number; write e.g. '127.0.0.1:5353'")
+        port = int(p)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{value!r} is not IP[:PORT]; write e.g. '127.0.0.1:5353'") from None
+    return host, port
+
+
+def _format_error(exc: ValidationError, source: str, known: dict[str, Any]) -> str:
+    lines = [f"invalid configuration in {source}:"]
+    for err in exc.errors():
+        key = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            name = str(err["loc"][-1])
+            siblings = _siblings(known, err["loc"][:-1])
+            close = difflib.get_close_matches(name, siblings, n=1)
+            hint = f"did you mean '{close[0]}'?" if close else f"known keys: {', '.join(siblings)}"
+            lines.append(f"  {key}: unknown key; {hint}")
+            continue
+        got = err.get("input")
+        msg = err["msg"].removeprefix("Value error, ")
+        lines.append(
+            f"  {key}: {msg} (got {got!r})" if not isinstance(got, dict) else f"  {key}: {msg}"
+        )
+    return "\n".join(lines)
+
+
+def _siblings(model_fields: dict[str, Any], loc: tuple[Any, ...]) -> list[str]:
+    model: Any = Config
+    for part in loc:
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        model = field.annotation
+    return sorted(getattr(model, "model_fields", {}).keys())
+
+
+def config_from_dict(data: dict[str, Any], source: str = "config") -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_error(exc, source, data)) from None
+
+
+def load_config(path: str | Path | None) -> Config:
+    """Load and validate a TOML config; ``None`` gives the defaults."""
+    if path is None:
+        return Config()
+    p = Path(path)
+    if not p.is_file():
+        raise ConfigError(f"config file {str(p)!r} does not exist; create one with 'govaudit init'")
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{p}: not UTF-8 text; save the file as UTF-8") from None
+    return config_from_dict(data, str(p))

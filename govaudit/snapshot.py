@@ -1,0 +1,167 @@
+"""The site snapshot: what a crawl saw, as plain data.
+
+The crawler writes these types, the store keeps them, and audit plugins read them.
+Nothing here knows about Scrapy or about audits.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class StatusKind(enum.StrEnum):
+    """The outcome of checking one link target. A status is data, not a string."""
+
+    OK = "ok"
+    HTTP_ERROR = "http_error"
+    TIMEOUT = "timeout"
+    DNS_FAILURE = "dns_failure"
+    CONNECTION_REFUSED = "connection_refused"
+    CONNECTION_RESET = "connection_reset"
+    TLS_ERROR = "tls_error"
+    REDIRECT_LOOP = "redirect_loop"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    BLOCKED = "blocked"  # 403/429/captcha from a firewall: could not test, never "broken"
+    SKIPPED = "skipped"  # out of scope, robots.txt, max pages reached: not tested
+    ERROR = "error"  # anything else the network stack raised
+
+
+# Human text (Chinese, user-facing) and a hint for each kind.
+STATUS_TEXT: dict[StatusKind, tuple[str, str]] = {
+    StatusKind.OK: ("正常", ""),
+    StatusKind.HTTP_ERROR: ("HTTP错误", "检查链接地址是否正确、目标页面是否已删除或迁移"),
+    StatusKind.TIMEOUT: ("访问超时", "目标服务器响应过慢或无法访问，请联系目标网站或更换链接"),
+    StatusKind.DNS_FAILURE: ("域名无法解析", "域名已失效或拼写错误，请核对域名"),
+    StatusKind.CONNECTION_REFUSED: ("连接被拒绝", "目标服务器未提供服务，请确认服务是否停止"),
+    StatusKind.CONNECTION_RESET: ("连接被重置", "目标服务器中断了连接，请稍后复查"),
+    StatusKind.TLS_ERROR: ("证书或加密连接错误", "检查目标网站的HTTPS证书是否过期或不受信任"),
+    StatusKind.REDIRECT_LOOP: ("重定向循环", "修正目标网站的跳转设置，避免循环跳转"),
+    StatusKind.TOO_MANY_REDIRECTS: ("重定向次数过多", "减少跳转层级，直接链接最终地址"),
+    StatusKind.BLOCKED: ("被防护策略拦截，无法检测", "由网站管理员人工复核该链接"),
+    StatusKind.SKIPPED: ("未检测", ""),
+    StatusKind.ERROR: ("访问出错", "人工复核该链接"),
+}
+
+#: Kinds that mean the target is broken (links.broken).
+BROKEN_KINDS = frozenset(
+    {
+        StatusKind.HTTP_ERROR,
+        StatusKind.DNS_FAILURE,
+        StatusKind.CONNECTION_REFUSED,
+        StatusKind.CONNECTION_RESET,
+        StatusKind.TLS_ERROR,
+        StatusKind.ERROR,
+    }
+)
+
+
+@dataclass(frozen=True)
+class LinkStatus:
+    kind: StatusKind
+    code: int | None = None  # HTTP status code, where there was one
+    detail: str = ""  # the underlying error, for developers and evidence
+
+    @property
+    def is_ok(self) -> bool:
+        return self.kind is StatusKind.OK
+
+    @property
+    def is_broken(self) -> bool:
+        return self.kind in BROKEN_KINDS
+
+    def describe(self) -> str:
+        """Chinese one-line description, e.g. 'HTTP错误 404'."""
+        text = STATUS_TEXT[self.kind][0]
+        return f"{text} {self.code}" if self.code else text
+
+    @property
+    def hint(self) -> str:
+        return STATUS_TEXT[self.kind][1]
+
+
+@dataclass
+class LinkCheck:
+    """The result of checking one unique target URL once."""
+
+    url: str
+    status: LinkStatus
+    final_url: str | None = None
+    redirects: list[tuple[int, str]] = field(default_factory=list)  # (code, location) hops
+    elapsed_ms: int | None = None
+    content_type: str | None = None
+    method: str = "GET"  # crawl | HEAD | GET
+    soft_404: bool = False  # a 200 whose content says the page does not exist
+
+
+@dataclass
+class Page:
+    """An HTML page the crawler fetched (internal pages only)."""
+
+    url: str
+    final_url: str
+    status_code: int
+    content_type: str = ""
+    encoding: str = ""
+    title: str = ""
+    depth: int = 0
+    html: str | None = None  # decoded text; None when not HTML or not kept
+    size: int = 0
+    fetched_at: datetime | None = None
+    rendered: bool = False  # True when the HTML is from Chromium after scripts ran
+    meta: dict[str, Any] = field(default_factory=dict)  # <meta name=...> values, headers …
+
+
+@dataclass(frozen=True)
+class Link:
+    """One link as written on one page."""
+
+    source: str  # the page it is on (final URL of that page)
+    target: str  # absolute, normalised URL
+    tag: str  # a, img, script, link, iframe, area, source, embed, object, …
+    text: str = ""  # anchor text or alt
+    internal: bool = True
+    raw: str = ""  # the attribute value as written
+
+
+@dataclass
+class RunInfo:
+    id: int
+    site: str
+    started_at: datetime
+    finished_at: datetime | None
+    status: str
+    pages_crawled: int = 0
+    links_checked: int = 0
+    config: dict[str, Any] = field(default_factory=dict)
+    plugins: list[str] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    start_urls: list[str] = field(default_factory=list)
+
+
+class SiteSnapshot(Protocol):
+    """What an audit plugin reads. Backed by the store; iterating streams from disk."""
+
+    run: RunInfo
+
+    @property
+    def homepage_url(self) -> str: ...
+
+    def pages(self, with_html: bool = True) -> Iterator[Page]: ...
+
+    def page(self, url: str) -> Page | None: ...
+
+    def links(self) -> Iterator[Link]: ...
+
+    def links_from(self, page_url: str) -> list[Link]: ...
+
+    def links_to(self, target: str) -> list[Link]: ...
+
+    def check(self, url: str) -> LinkCheck | None: ...
+
+    def checks(self) -> Iterator[LinkCheck]: ...
+
+    def artifact_dir(self) -> str: ...
