@@ -7,6 +7,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -113,9 +114,11 @@ def run_audits(
         except Exception as exc:
             record_error(name, "init", exc)
 
-    def take(cls: type[AuditPlugin], name: str, stage: str, produced: Iterable[Finding]) -> bool:
+    def take(
+        cls: type[AuditPlugin], name: str, stage: str, produce: Callable[[], Iterable[Finding]]
+    ) -> bool:
         try:
-            for finding in produced:
+            for finding in produce() or ():
                 collected.append((cls, finding))
             return True
         except Exception as exc:
@@ -131,13 +134,15 @@ def run_audits(
             for name, plugin in page_plugins.items():
                 if name in failed:
                     continue
-                if not take(type(plugin), name, f"check_page {page.url}", plugin.check_page(page)):
+                if not take(
+                    type(plugin), name, f"check_page {page.url}", partial(plugin.check_page, page)
+                ):
                     failed.add(name)
             if count % 200 == 0:
                 progress(f"audited {count} pages")
     for name, plugin in plugins.items():
         progress(f"site checks: {name}")
-        take(type(plugin), name, "check_site", plugin.check_site(snapshot))
+        take(type(plugin), name, "check_site", partial(plugin.check_site, snapshot))
         site_data.update(plugin.ctx.site_data)
     for name, plugin in plugins.items():
         try:

@@ -76,10 +76,12 @@ class CrawlConfig(_Model):
     max_query_variants: int = Field(
         30, ge=1, description="Distinct query strings per path (ends calendar-style traps)"
     )
-    concurrency_per_host: int = Field(4, ge=1, le=64)
+    concurrency_per_host: int = Field(4, ge=1, le=64, description="Concurrent requests per host")
     concurrency: int = Field(16, ge=1, le=256, description="Concurrent requests in all")
-    autothrottle: bool = True
-    download_delay: float = Field(0.0, ge=0)
+    autothrottle: bool = Field(True, description="Adapt the request rate to the server's latency")
+    download_delay: float = Field(
+        0.0, ge=0, description="Minimum seconds between requests to one host"
+    )
     obey_robots: bool = Field(
         True, description="Obey robots.txt (a bureau may audit its own site with false)"
     )
@@ -87,8 +89,8 @@ class CrawlConfig(_Model):
     timeout: float = Field(
         15.0, gt=0, description="Seconds; 15 is the inspection indicators' figure"
     )
-    retries: int = Field(1, ge=0, le=10)
-    max_redirects: int = Field(10, ge=1, le=50)
+    retries: int = Field(1, ge=0, le=10, description="Retries of a failed request")
+    max_redirects: int = Field(10, ge=1, le=50, description="Longer chains are too_many_redirects")
     max_page_bytes: int = Field(8_000_000, ge=10_000, description="Larger pages are truncated")
     check_external: bool = Field(True, description="Check links to other sites (HEAD, then GET)")
     render: RenderConfig = Field(default_factory=RenderConfig)
@@ -141,6 +143,63 @@ class ReportConfig(_Model):
         description="整改时限: working days from first seen, per severity",
     )
     history: int = Field(12, ge=1, description="Past runs shown in the trend chart")
+    scorecard: ScorecardConfig = Field(
+        default_factory=lambda: ScorecardConfig(),
+        description="[report.scorecard] thresholds and points of the self-inspection scorecard",
+    )
+
+
+class ScoreDeduction(_Model):
+    """One deduction item: points per counted occurrence, from a site_data figure or findings."""
+
+    id: str
+    title: str = Field(description="Chinese title shown in the scorecard")
+    site_data: str | None = Field(None, description="site_data key holding the count")
+    rule: str | None = Field(None, description="count findings of this rule id (or 'prefix.')")
+    match: dict[str, str] = Field(
+        default_factory=dict, description="evidence key → substring the finding must contain"
+    )
+    points: float = Field(ge=0, description="points deducted per occurrence")
+    max_points: float | None = Field(None, ge=0, description="cap on this item's deduction")
+    basis: str = ""
+
+
+def _default_deductions() -> list[ScoreDeduction]:
+    basis = "国办秘函〔2019〕19号 政府网站与政务新媒体检查指标"
+    return [
+        ScoreDeduction(
+            id="broken_homepage",
+            title="首页链接不可用",
+            site_data="links.broken_homepage",
+            points=1.0,
+            basis=basis,
+        ),
+        ScoreDeduction(
+            id="broken_other",
+            title="其他页面链接不可用",
+            site_data="links.broken_other",
+            points=0.1,
+            basis=basis,
+        ),
+        ScoreDeduction(
+            id="policy_stale",
+            title="政策文件栏目超过6个月未更新",
+            rule="columns.stale",
+            match={"category": "政策文件"},
+            points=5.0,
+            max_points=5.0,
+            basis=basis,
+        ),
+    ]
+
+
+class ScorecardConfig(_Model):
+    pass_score: float = Field(60, ge=0, le=100, description="below this score the site fails")
+    homepage_stale_days: int = Field(14, ge=1, description="veto: homepage not updated for days")
+    stale_columns: int = Field(5, ge=1, description="veto: 动态/要闻 + 通知公告/政策文件 stale")
+    long_stale_columns: int = Field(10, ge=1, description="veto: long-stale columns")
+    blank_columns: int = Field(5, ge=1, description="veto: 空白栏目")
+    deductions: list[ScoreDeduction] = Field(default_factory=_default_deductions)
 
 
 class MailConfig(_Model):
