@@ -80,9 +80,20 @@ def cmd_audit(args: argparse.Namespace) -> int:
         raise ConfigError(
             "no start URL: pass one (govaudit audit https://…/) or set site.urls in the config"
         )
-    outcome = audit_site(
-        config, args.out, _plugins(args), today=_today(args.today), quiet=args.quiet
-    )
+    try:
+        outcome = audit_site(
+            config, args.out, _plugins(args), today=_today(args.today), quiet=args.quiet
+        )
+    except ConfigError:
+        raise
+    except Exception as exc:  # the run is marked failed in the store with its traceback
+        logging.getLogger("govaudit").debug("run failed", exc_info=True)
+        print(
+            f"govaudit: the run failed: {type(exc).__name__}: {exc}; "
+            "the previous good run and its reports are unchanged (see 'govaudit runs')",
+            file=sys.stderr,
+        )
+        return 2
     if outcome.exit_code == 2:
         print(f"govaudit: cannot run: {outcome.reason}", file=sys.stderr)
         return 2
