@@ -77,7 +77,11 @@ def run_document(
                     "fingerprint",
                 )
             }
-            | {k: f[k] for k in ("state", "first_seen", "deadline", "ignored") if k in f}
+            | {
+                k: f[k]
+                for k in ("state", "first_seen", "deadline", "ignored", "overdue", "age_days")
+                if k in f
+            }
             for f in findings
         ],
     }
@@ -105,6 +109,12 @@ def write_run_outputs(
     if out_dir is not None:
         target = Path(out_dir)
         target.mkdir(parents=True, exist_ok=True)
+        current = {f.relative_to(run_dir) for f in files}
+        units_dir = target / "units"
+        if units_dir.is_dir():  # a unit with nothing left must not keep last run's list
+            for old in units_dir.iterdir():
+                if old.is_file() and old.relative_to(target) not in current:
+                    old.unlink()
         for f in files:
             rel = f.relative_to(run_dir)
             dest = target / rel

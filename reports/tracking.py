@@ -1,0 +1,421 @@
+"""Run-to-run tracking: new / still open / fixed, first-seen dates, deadlines, ignore, recheck.
+
+A finding is the same finding across runs when its fingerprint is the same. Each run
+remembers, in its ``site_data``, the date it was taken as of (``report.as_of``) and the
+first-seen date of each of its fingerprints (``report.first_seen``), so the first-seen
+date carries along a chain of runs without re-reading all of them.
+
+Deadlines (整改时限) count *working days* from the first-seen date with the official
+holiday calendar (``chinesecalendar``: weekends, public holidays and the make-up working
+days); dates outside the calendar's years fall back to Monday–Friday.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from govaudit.config import Config
+from reports.store import Store
+from reports.store import findings as findings_table
+from reports.store import runs as runs_table
+
+log = logging.getLogger(__name__)
+
+STATE_NEW = "new"
+STATE_OPEN = "open"
+STATE_FIXED = "fixed"
+STATE_ZH = {STATE_NEW: "新发现", STATE_OPEN: "仍未整改", STATE_FIXED: "已整改"}
+
+AS_OF_KEY = "report.as_of"
+FIRST_SEEN_KEY = "report.first_seen"
+
+
+# ---- working days ------------------------------------------------------------------
+def is_workday(day: date) -> bool:
+    """China's official working days (holidays and make-up days), Mon–Fri outside its range."""
+    try:
+        import chinese_calendar
+
+        return bool(chinese_calendar.is_workday(day))
+    except (NotImplementedError, ImportError):
+        return day.weekday() < 5
+
+
+def add_working_days(start: date, days: int) -> date:
+    """The date ``days`` working days after ``start`` (``start`` itself not counted)."""
+    current = start
+    remaining = max(days, 0)
+    while remaining:
+        current += timedelta(days=1)
+        if is_workday(current):
+            remaining -= 1
+    return current
+
+
+# ---- tracking ----------------------------------------------------------------------
+@dataclass
+class Tracking:
+    """The current run's findings annotated with their state, plus those fixed since before."""
+
+    findings: list[dict[str, Any]]  # every finding of the run (ignored ones flagged)
+    fixed: list[dict[str, Any]]  # in the previous run, not in this one
+    previous_run: int | None
+    as_of: date
+    first_seen: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def active(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if not f.get("ignored")]
+
+    @property
+    def ignored(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f.get("ignored")]
+
+
+def run_as_of(row: dict[str, Any]) -> date:
+    """The date a run was taken as of (``--today``), else the day it started."""
+    value = (row.get("site_data") or {}).get(AS_OF_KEY)
+    if value:
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            pass
+    started = row.get("started_at")
+    return started.date() if isinstance(started, datetime) else date.today()
+
+
+def previous_run_id(store: Store, run_id: int) -> int | None:
+    """The run this one is compared with: a recheck's parent, else the last good run before it."""
+    row = store.run_row(run_id)
+    if row is None:
+        return None
+    if row.get("kind") == "recheck" and row.get("parent_run"):
+        return int(row["parent_run"])
+    prev = store.previous_good_run(row["site"], before=run_id)
+    return prev.id if prev else None
+
+
+def decisions_for(store: Store, site: str | None, today: date) -> dict[str, dict[str, Any]]:
+    """Ignore decisions in force on ``today`` for ``site`` (or for every site)."""
+    at = datetime.combine(today, time(12))
+    return {
+        fp: d
+        for fp, d in store.active_decisions(at=at).items()
+        if not d.get("site") or not site or d["site"] == site
+    }
+
+
+def track(
+    store: Store,
+    run_id: int,
+    config: Config,
+    today: date | None = None,
+    findings: list[dict[str, Any]] | None = None,
+    persist: bool = True,
+) -> Tracking:
+    """Annotate run ``run_id``'s findings with state, first_seen, deadline, overdue, ignored."""
+    row = store.run_row(run_id) or {}
+    as_of = today or run_as_of(row)
+    current = [dict(f) for f in (findings if findings is not None else store.findings(run_id))]
+    prev_id = previous_run_id(store, run_id)
+    prev_findings: list[dict[str, Any]] = []
+    prev_first: dict[str, str] = {}
+    if prev_id is not None:
+        prev_row = store.run_row(prev_id) or {}
+        prev_findings = store.findings(prev_id)
+        prev_first = dict((prev_row.get("site_data") or {}).get(FIRST_SEEN_KEY) or {})
+        prev_date = run_as_of(prev_row).isoformat()
+        for f in prev_findings:
+            prev_first.setdefault(f["fingerprint"], prev_date)
+    prev_fps = {f["fingerprint"] for f in prev_findings}
+    decisions = decisions_for(store, row.get("site"), as_of)
+    first_seen: dict[str, str] = {}
+    for f in current:
+        fp = f["fingerprint"]
+        if fp in prev_fps:
+            f["state"] = STATE_OPEN
+            f["first_seen"] = prev_first.get(fp, as_of.isoformat())
+        else:
+            f["state"] = STATE_NEW
+            f["first_seen"] = as_of.isoformat()
+        first_seen[fp] = f["first_seen"]
+        _annotate(f, config, as_of, decisions.get(fp))
+    current_fps = {f["fingerprint"] for f in current}
+    fixed: list[dict[str, Any]] = []
+    for f in prev_findings:
+        if f["fingerprint"] in current_fps or f["fingerprint"] in decisions:
+            continue
+        f = dict(f)
+        f["state"] = STATE_FIXED
+        f["first_seen"] = prev_first.get(f["fingerprint"], as_of.isoformat())
+        _annotate(f, config, as_of, None)
+        f["overdue"] = False
+        f["fixed_on"] = as_of.isoformat()
+        fixed.append(f)
+    if persist and row:
+        site_data = dict(row.get("site_data") or {})
+        site_data[AS_OF_KEY] = as_of.isoformat()
+        site_data[FIRST_SEEN_KEY] = first_seen
+        store.update_run(run_id, site_data=site_data)
+    return Tracking(current, fixed, prev_id, as_of, first_seen)
+
+
+def _annotate(
+    f: dict[str, Any], config: Config, as_of: date, decision: dict[str, Any] | None
+) -> None:
+    first = date.fromisoformat(f["first_seen"])
+    days = config.report.deadline_days.get(
+        f["severity"], config.report.deadline_days.get("info", 30)
+    )
+    deadline = add_working_days(first, days)
+    f["deadline"] = deadline.isoformat()
+    f["age_days"] = max((as_of - first).days, 0)
+    f["overdue"] = as_of > deadline
+    f["ignored"] = decision is not None
+    if decision is not None:
+        f["ignore_reason"] = decision.get("reason") or ""
+        until = decision.get("until")
+        f["ignore_until"] = until.date().isoformat() if isinstance(until, datetime) else None
+
+
+def history(store: Store, site: str, upto: int, limit: int, today: date) -> list[dict[str, Any]]:
+    """Counts per severity of the last ``limit`` succeeded runs of ``site`` (oldest first)."""
+    q = (
+        select(runs_table.c.id, runs_table.c.started_at, runs_table.c.site_data, runs_table.c.kind)
+        .where(
+            runs_table.c.site == site,
+            runs_table.c.id <= upto,
+            (runs_table.c.status == "succeeded") | (runs_table.c.id == upto),
+        )
+        .order_by(runs_table.c.id.desc())
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        rows = [dict(r) for r in conn.execute(q).mappings()]
+        ids = [r["id"] for r in rows]
+        counted = conn.execute(
+            select(
+                findings_table.c.run_id, findings_table.c.severity, findings_table.c.fingerprint
+            ).where(findings_table.c.run_id.in_(ids))
+        ).all()
+    ignored = set(decisions_for(store, site, today))
+    out = []
+    for r in reversed(rows):
+        counts = {"error": 0, "warning": 0, "info": 0}
+        for run_id, severity, fp in counted:
+            if run_id == r["id"] and fp not in ignored:
+                counts[severity] = counts.get(severity, 0) + 1
+        out.append({"id": r["id"], "date": run_as_of(r).isoformat(), "kind": r["kind"], **counts})
+    return out
+
+
+# ---- govaudit ignore ---------------------------------------------------------------
+def cli_ignore(args: argparse.Namespace) -> int:
+    """``govaudit ignore FINGERPRINT --reason … [--until YYYY-MM-DD]``."""
+    from govaudit.cli import build_config
+
+    config = build_config(args)
+    store = Store.in_dir(config.data_dir)
+    fingerprint = args.fingerprint.strip()
+    reason = (args.reason or "").strip()
+    if not reason:
+        print(
+            "govaudit: ignore: --reason must say why (it is shown in the reports)", file=sys.stderr
+        )
+        return 2
+    until: datetime | None = None
+    if args.until:
+        try:
+            until = datetime.combine(date.fromisoformat(args.until), time(23, 59, 59))
+        except ValueError:
+            print(f"govaudit: ignore: --until {args.until!r} is not YYYY-MM-DD", file=sys.stderr)
+            return 2
+    q = (
+        select(findings_table.c.rule, findings_table.c.message, runs_table.c.site)
+        .join(runs_table, runs_table.c.id == findings_table.c.run_id)
+        .where(findings_table.c.fingerprint == fingerprint)
+        .order_by(findings_table.c.id.desc())
+        .limit(1)
+    )
+    with store.engine.connect() as conn:
+        found = conn.execute(q).first()
+    if found is None:
+        print(
+            f"govaudit: ignore: no finding with fingerprint {fingerprint!r} in {store.path} "
+            "(see findings.json or the 问题编号 column of 整改清单.xlsx)",
+            file=sys.stderr,
+        )
+        return 2
+    decision = store.add_decision(fingerprint, reason, until=until, site=found.site)
+    when = f"until {args.until}" if until else "for good"
+    print(f"decision {decision}: ignoring {fingerprint} ({found.rule}: {found.message}) {when}")
+    return 0
+
+
+# ---- govaudit recheck --------------------------------------------------------------
+def pages_to_recheck(items: Iterable[dict[str, Any]]) -> list[str]:
+    """The pages whose re-fetch proves or disproves these findings (order kept, no repeats)."""
+    out: dict[str, None] = {}
+    for f in items:
+        target = f.get("page") or f.get("url")
+        if target and str(target).startswith(("http://", "https://")):
+            out[str(target)] = None
+    return list(out)
+
+
+def cli_recheck(args: argparse.Namespace) -> int:
+    """``govaudit recheck RUN [--unit X]``: re-test the open findings' pages only."""
+    from govaudit.cli import _today, build_config
+
+    config = build_config(args)
+    try:
+        outcome = recheck(
+            config, args.run, unit=args.unit, out_dir=args.out, today=_today(args.today)
+        )
+    except RecheckError as exc:
+        print(f"govaudit: cannot recheck: {exc}", file=sys.stderr)
+        return 2
+    c = outcome["counts"]
+    print(
+        f"复查 {outcome['run_id']}（基于运行 {args.run}）：复查页面 {outcome['pages']} 个，"
+        f"已整改 {c['fixed']} 项，仍未整改 {c['open']} 项，新发现 {c['new']} 项"
+    )
+    print(f"report: {outcome['out_dir'] / 'report.html'}")
+    return 1 if outcome["errors_open"] else 0
+
+
+class RecheckError(Exception):
+    """The recheck cannot start (unknown run, nothing to recheck)."""
+
+
+def recheck(
+    config: Config,
+    parent_run: int,
+    unit: str | None = None,
+    out_dir: str | None = None,
+    today: date | None = None,
+) -> dict[str, Any]:
+    """Crawl only the pages of ``parent_run``'s open findings (depth 0) in this process,
+    re-run the plugins of the affected rules, and record a ``recheck`` run."""
+    from audits.runner import all_rules, run_audits
+    from crawler import run_crawl
+    from govaudit.config import config_from_dict
+    from govaudit.dns import Resolver
+    from reports.output import write_run_outputs
+
+    store = Store.in_dir(config.data_dir)
+    parent = store.run_row(parent_run)
+    if parent is None:
+        raise RecheckError(f"no run {parent_run} in {store.path}")
+    if parent["status"] != "succeeded":
+        raise RecheckError(f"run {parent_run} did not succeed ({parent['status']})")
+    as_of = today or date.today()
+    decisions = decisions_for(store, parent["site"], as_of)
+    parent_findings = store.findings(parent_run)
+    in_scope = [
+        f
+        for f in parent_findings
+        if f["fingerprint"] not in decisions and (unit is None or f["unit"] == unit)
+    ]
+    if not in_scope:
+        which = f" of unit {unit!r}" if unit else ""
+        raise RecheckError(f"run {parent_run} has no open findings{which} to recheck")
+    rule_plugins = {rid: plugin for rid, (plugin, _spec) in all_rules().items()}
+    plugins = sorted({rule_plugins.get(f["rule"], f["plugin"]) for f in in_scope} - {None, ""})
+    homepage = (parent.get("start_urls") or [parent["site"]])[0]
+    pages = [homepage, *[p for p in pages_to_recheck(in_scope) if p != homepage]]
+
+    data = config.model_dump(mode="python")
+    data["site"]["urls"] = pages
+    data["site"]["sitemap"] = None
+    data["crawl"]["max_depth"] = 0
+    data["crawl"]["max_pages"] = len(pages)
+    sub_config = config_from_dict(data, "recheck")
+    run_id = store.create_run(
+        site=parent["site"],
+        config=sub_config.model_dump(mode="json"),
+        start_urls=pages,
+        kind="recheck",
+        parent_run=parent_run,
+        pid=os.getpid(),
+    )
+    try:
+        resolver = Resolver(config.dns, timeout=min(config.crawl.timeout, 10))
+        stats = run_crawl(sub_config, store, run_id, resolver=resolver, progress=_progress)
+        store.update_run(run_id, pages_crawled=stats.pages, links_checked=stats.links_checked)
+        snapshot = store.snapshot(run_id)
+        fetched: set[str] = set()
+        for page in snapshot.pages(with_html=False):
+            if page.status_code and page.status_code < 400:
+                fetched.update({page.url, page.final_url})
+        result = run_audits(
+            store, run_id, sub_config, plugins, today=as_of, resolver=resolver, progress=_progress
+        )
+        for err in result.errors:
+            store.add_run_error(run_id, err)
+        scope_fps = {f["fingerprint"] for f in in_scope}
+        affected_rules = {f["rule"] for f in in_scope}
+
+        def covered(f: dict[str, Any]) -> bool:
+            where = f.get("page") or f.get("url")
+            return bool(where) and where in fetched
+
+        merged: list[dict[str, Any]] = []
+        kept: set[str] = set()
+        for f in result.findings:
+            # Still there, or a new page-level finding on a rechecked page: keep. Site-level
+            # findings from a partial snapshot are not trustworthy unless already known.
+            if f["fingerprint"] in scope_fps or (
+                f["page"] and f["page"] in fetched and f["rule"] in affected_rules
+            ):
+                merged.append(f)
+                kept.add(f["fingerprint"])
+        for f in parent_findings:
+            if f["fingerprint"] in kept:
+                continue
+            if f["fingerprint"] in scope_fps and covered(f):
+                continue  # rechecked and gone: fixed
+            merged.append(f)  # not rechecked (other unit, ignored, page not fetched)
+            kept.add(f["fingerprint"])
+        store.replace_findings(run_id, merged)
+        site_data = {
+            k: v for k, v in (parent.get("site_data") or {}).items() if not k.startswith("report.")
+        }
+        site_data["report.recheck"] = {
+            "parent_run": parent_run,
+            "unit": unit,
+            "pages": sorted(fetched),
+            "rules": sorted(affected_rules),
+        }
+        store.update_run(run_id, plugins=result.plugins, site_data=site_data)
+        written = write_run_outputs(store, run_id, config, out_dir, today=as_of)
+        store.finish_run(run_id, "succeeded")
+    except BaseException as exc:
+        store.finish_run(run_id, "failed")
+        store.add_run_error(run_id, {"stage": "recheck", "error": f"{type(exc).__name__}: {exc}"})
+        raise
+    states = {"new": 0, "open": 0, "fixed": 0}
+    tracked = track(store, run_id, config, as_of, persist=False)
+    for f in tracked.active:
+        states[f["state"]] += 1
+    states["fixed"] = len(tracked.fixed)
+    return {
+        "run_id": run_id,
+        "pages": len(fetched),
+        "counts": states,
+        "out_dir": written.out_dir,
+        "errors_open": sum(1 for f in written.active_findings if f["severity"] == "error"),
+    }
+
+
+def _progress(message: str) -> None:
+    print(f"[govaudit] {message}", file=sys.stderr, flush=True)
