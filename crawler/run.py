@@ -1,13 +1,20 @@
-"""Placeholder: the crawler helper replaces this module."""
+"""Run one crawl: Scrapy in this process (once per process: the reactor cannot restart)."""
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
+from govaudit import __version__
 from govaudit.config import Config
 from govaudit.dns import Resolver
 from reports.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -16,6 +23,77 @@ class CrawlStats:
     links_checked: int = 0
     homepage_ok: bool = False
     homepage_error: str = ""
+    links: int = 0  # link rows stored (every link on every page)
+    errors: int = 0  # checks whose outcome is not ok
+    rendered: int = 0  # pages rendered in Chromium
+    seconds: float = 0.0
+    homepage_url: str = ""  # the homepage's final URL (after redirects)
+
+
+def user_agent(config: Config) -> str:
+    contact = config.crawl.contact.strip()
+    return f"govaudit/{__version__}" + (f" (+{contact})" if contact else "")
+
+
+def render_middleware() -> str | None:
+    """The Chromium rendering middleware's path, when crawler/render.py is installed."""
+    try:
+        if importlib.util.find_spec("crawler.render") is None:
+            return None
+        import crawler.render as render
+
+        return "crawler.render.RenderMiddleware" if hasattr(render, "RenderMiddleware") else None
+    except Exception as exc:  # a broken optional module must not stop crawling
+        log.warning("JavaScript rendering unavailable: %s", exc)
+        return None
+
+
+def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]:
+    from crawler.resolve import resolver_class
+
+    c = config.crawl
+    settings: dict[str, Any] = {
+        "BOT_NAME": "govaudit",
+        "USER_AGENT": user_agent(config),
+        "ROBOTSTXT_OBEY": c.obey_robots,
+        "CONCURRENT_REQUESTS": c.concurrency,
+        "CONCURRENT_REQUESTS_PER_DOMAIN": c.concurrency_per_host,
+        "DOWNLOAD_DELAY": c.download_delay,
+        "AUTOTHROTTLE_ENABLED": c.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": max(0.05, c.download_delay),
+        "AUTOTHROTTLE_MAX_DELAY": max(10.0, c.download_delay),
+        "AUTOTHROTTLE_TARGET_CONCURRENCY": float(c.concurrency_per_host),
+        "DOWNLOAD_TIMEOUT": c.timeout,
+        "DNS_TIMEOUT": min(c.timeout, 10),
+        "RETRY_ENABLED": c.retries > 0,
+        "RETRY_TIMES": c.retries,
+        # Redirects are followed by the spider itself, so chains are recorded.
+        "REDIRECT_ENABLED": False,
+        "METAREFRESH_ENABLED": False,
+        "DOWNLOAD_MAXSIZE": 0,  # the spider stops big downloads itself (StopDownload)
+        "DOWNLOAD_WARNSIZE": 0,
+        "COOKIES_ENABLED": True,
+        "TELNETCONSOLE_ENABLED": False,
+        "LOG_ENABLED": True,
+        "LOG_LEVEL": "ERROR",
+        "LOG_INSTALL_ROOT_HANDLER": False,
+        "MEMUSAGE_ENABLED": False,
+        "STATS_DUMP": False,
+        "LOGSTATS_INTERVAL": 0,
+        "REACTOR_THREADPOOL_MAXSIZE": 8,
+        "SPIDER_MIDDLEWARES": {
+            # Long URLs are still links to check; the spider schedules everything itself.
+            "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+        },
+        "EXTENSIONS": {"scrapy.extensions.logstats.LogStats": None},
+        "DOWNLOADER_MIDDLEWARES": {},
+    }
+    if resolver is not None:
+        settings["TWISTED_DNS_RESOLVER"] = resolver_class(resolver)
+    mw = render_middleware()
+    if mw:
+        settings["DOWNLOADER_MIDDLEWARES"][mw] = 950
+    return settings
 
 
 def run_crawl(
@@ -26,4 +104,45 @@ def run_crawl(
     progress: Callable[[str], None] = lambda m: None,
 ) -> CrawlStats:
     """Crawl ``config.site.urls`` and stream pages, links and checks into ``store``."""
-    raise NotImplementedError
+    from scrapy.crawler import CrawlerProcess
+
+    from crawler.pipeline import SnapshotWriter
+    from crawler.progress import CrawlCounters, ProgressReporter
+    from crawler.spider import SiteSpider
+
+    resolver = resolver or Resolver(config.dns, timeout=min(config.crawl.timeout, 10))
+    settings = scrapy_settings(config, resolver)
+    writer = SnapshotWriter(store, run_id)
+    counters = CrawlCounters()
+    reporter = ProgressReporter(counters, progress, config.crawl.max_pages)
+    outcome: dict[str, Any] = {}
+    started = time.monotonic()
+    # Scrapy's own log is for developers (-v); the progress line is for users.
+    quiet = logging.getLogger().getEffectiveLevel() > logging.DEBUG
+    if quiet:
+        settings["LOG_ENABLED"] = False
+    process = CrawlerProcess(settings)
+    for name in ("scrapy", "twisted", "py.warnings"):
+        logging.getLogger(name).setLevel(logging.CRITICAL if quiet else logging.DEBUG)
+    process.crawl(
+        SiteSpider,
+        config=config,
+        writer=writer,
+        outcome=outcome,
+        progress=reporter,
+        render_available="crawler.render.RenderMiddleware" in settings["DOWNLOADER_MIDDLEWARES"],
+    )
+    process.start()
+    writer.flush()
+    ok = bool(outcome.get("homepage_ok"))
+    return CrawlStats(
+        pages=writer.pages_written,
+        links_checked=writer.checks_written,
+        homepage_ok=ok,
+        homepage_error="" if ok else outcome.get("homepage_error", "no answer"),
+        links=writer.links_written,
+        errors=counters.errors,
+        rendered=counters.rendered,
+        seconds=time.monotonic() - started,
+        homepage_url=outcome.get("homepage_url", ""),
+    )

@@ -1,0 +1,227 @@
+"""Links audit: broken links, timeouts, redirect loops, soft 404s and blocked checks.
+
+Reads the crawler's link checks (one per unique target) and reports one finding per
+(source page, target), with the link text. Links on the homepage are marked: the
+inspection indicators weigh them more (scorecard inputs ``links.broken_homepage`` and
+``links.broken_other``). Only targets whose check is not OK are looked up, so the audit
+costs little on a large, healthy site.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from audits.base import AuditPlugin, Finding, RuleSpec, Severity
+from govaudit.snapshot import STATUS_TEXT, Link, LinkCheck, SiteSnapshot, StatusKind
+
+REG_INDICATORS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"
+REG_GUIDE = "国办发〔2017〕47号《政府网站发展指引》"
+
+
+class LinksOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    report_external: bool = Field(True, description="Report broken links to other sites too")
+    max_findings_per_target: int = Field(
+        500, ge=1, description="At most this many pages listed for one broken target"
+    )
+
+
+_RULE_OF: dict[StatusKind, str] = {
+    StatusKind.HTTP_ERROR: "links.broken",
+    StatusKind.DNS_FAILURE: "links.broken",
+    StatusKind.CONNECTION_REFUSED: "links.broken",
+    StatusKind.CONNECTION_RESET: "links.broken",
+    StatusKind.TLS_ERROR: "links.broken",
+    StatusKind.ERROR: "links.broken",
+    StatusKind.TIMEOUT: "links.timeout",
+    StatusKind.REDIRECT_LOOP: "links.redirect_loop",
+    StatusKind.TOO_MANY_REDIRECTS: "links.redirect_loop",
+    StatusKind.BLOCKED: "links.blocked",
+}
+
+_TAG_ZH = {
+    "a": "链接",
+    "area": "热区链接",
+    "img": "图片",
+    "script": "脚本",
+    "link": "样式/资源",
+    "iframe": "内嵌框架",
+    "frame": "框架",
+    "source": "媒体",
+    "video": "视频",
+    "audio": "音频",
+    "embed": "嵌入对象",
+    "object": "嵌入对象",
+}
+
+
+class LinksAudit(AuditPlugin):
+    name = "links"
+    title = "链接可用性检查"
+    Options = LinksOptions
+    wants_pages = False
+    rules = [
+        RuleSpec(
+            id="links.broken",
+            title="链接无法访问（错链、断链）",
+            severity=Severity.ERROR,
+            regulation=f"{REG_INDICATORS}：首页及其他页面不可用链接；{REG_GUIDE}",
+            advice="修正或删除失效链接：核对地址是否正确，目标页面或附件已删除、迁移的，"
+            "更新为新地址或撤下链接；外部网站失效的，改链至有效页面。",
+            unit="信息中心",
+            category="链接可用性",
+            description="页面上的链接、图片或附件返回错误（如404、500）、域名无法解析、连接被拒绝或中断。",
+        ),
+        RuleSpec(
+            id="links.timeout",
+            title="链接访问超时",
+            severity=Severity.ERROR,
+            regulation=f"{REG_INDICATORS}：超过15秒无法打开视为不可用",
+            advice="确认目标服务器是否正常运行、带宽是否充足；长期无法访问的外部链接应改链或删除。",
+            unit="信息中心",
+            category="链接可用性",
+        ),
+        RuleSpec(
+            id="links.redirect_loop",
+            title="链接重定向循环或跳转过多",
+            severity=Severity.ERROR,
+            regulation=f"{REG_INDICATORS}：不可用链接",
+            advice="检查服务器或内容管理系统的跳转规则，消除循环跳转，并将链接直接指向最终地址。",
+            unit="信息中心",
+            category="链接可用性",
+        ),
+        RuleSpec(
+            id="links.soft_404",
+            title="页面不存在但未返回404（软404）",
+            severity=Severity.WARNING,
+            regulation=f"{REG_GUIDE}：网站应设置统一的404错误页面并返回正确状态码；{REG_INDICATORS}",
+            advice="删除或更正指向已失效内容的链接；配置服务器对不存在的页面返回404状态码，"
+            "以便检查工具和搜索引擎识别失效链接。",
+            unit="信息中心",
+            category="链接可用性",
+        ),
+        RuleSpec(
+            id="links.blocked",
+            title="链接被防护策略拦截，无法检测",
+            severity=Severity.INFO,
+            regulation=REG_INDICATORS,
+            advice="目标网站的防火墙或访问频率限制拒绝了检测请求（403/429/验证码），"
+            "请人工打开该链接复核；若为本单位网站，可将检查工具加入白名单。",
+            unit="信息中心",
+            category="链接可用性",
+        ),
+    ]
+
+    def check_site(self, snapshot: SiteSnapshot) -> Iterable[Finding]:
+        home = snapshot.homepage_url
+        counts: Counter[str] = Counter()
+        broken_home = broken_other = 0
+        for check in snapshot.checks():
+            if check.method == "probe":
+                yield from self._probe(check, home)
+                continue
+            key = check.status.kind.value
+            if check.status.kind is StatusKind.HTTP_ERROR and check.status.code:
+                key = f"http_{check.status.code}"
+            counts[key] += 1
+            rule = _RULE_OF.get(check.status.kind)
+            if rule is None and check.soft_404 and check.status.is_ok:
+                rule = "links.soft_404"
+                counts["soft_404"] += 1
+            if rule is None:
+                continue
+            sources = snapshot.links_to(check.url)
+            if not sources and check.url != home:
+                continue  # a start URL or a redirect hop nobody links to
+            if not self.options.report_external and sources and not sources[0].internal:
+                continue
+            seen: set[str] = set()
+            for link in sources[: self.options.max_findings_per_target]:
+                if link.source in seen:
+                    continue
+                seen.add(link.source)
+                on_home = link.source == home
+                if rule == "links.broken":
+                    if on_home:
+                        broken_home += 1
+                    else:
+                        broken_other += 1
+                yield self._finding(rule, check, link, on_home)
+        self.ctx.site_data["links.broken_homepage"] = broken_home
+        self.ctx.site_data["links.broken_other"] = broken_other
+        self.ctx.site_data["links.table"] = {
+            "title": "链接检测结果统计",
+            "columns": ["结果", "数量"],
+            "rows": [[_kind_label(k), n] for k, n in sorted(counts.items(), key=lambda kv: -kv[1])],
+        }
+
+    def _finding(self, rule: str, check: LinkCheck, link: Link, on_home: bool) -> Finding:
+        status = check.status
+        what = _TAG_ZH.get(link.tag, "链接")
+        text = link.text or link.raw or check.url
+        where = "首页" if on_home else "页面"
+        if rule == "links.soft_404":
+            outcome = "返回200但内容显示“页面不存在”"
+        else:
+            outcome = status.describe()
+        message = f"{where}上的{what}“{text[:60]}”无法正常访问：{outcome}。"
+        if rule == "links.blocked":
+            message = (
+                f"{where}上的{what}“{text[:60]}”被目标网站拦截，未能检测（{outcome}），请人工复核。"
+            )
+        return Finding(
+            rule=rule,
+            url=check.url,
+            page=link.source,
+            message=message,
+            key=status.kind.value,
+            evidence={
+                "kind": status.kind.value,
+                "code": status.code,
+                "detail": status.detail,
+                "redirects": [[c, u] for c, u in check.redirects],
+                "final_url": check.final_url,
+                "tag": link.tag,
+                "text": link.text,
+                "raw": link.raw,
+                "internal": link.internal,
+                "on_homepage": on_home,
+                "elapsed_ms": check.elapsed_ms,
+                "method": check.method,
+                "hint": status.hint,
+            },
+        )
+
+    def _probe(self, check: LinkCheck, home: str) -> Iterable[Finding]:
+        if not (check.status.is_ok and check.soft_404):
+            return
+        yield Finding(
+            rule="links.soft_404",
+            url=check.url,
+            page=None,
+            key="probe",
+            message="网站对不存在的页面返回200状态码（未设置标准404页面），"
+            "失效链接无法被识别，检查工具会漏报错链。",
+            evidence={
+                "kind": "probe",
+                "code": check.status.code,
+                "final_url": check.final_url,
+                "redirects": [[c, u] for c, u in check.redirects],
+                "method": check.method,
+                "homepage": home,
+            },
+        )
+
+
+def _kind_label(key: str) -> str:
+    if key.startswith("http_"):
+        return f"HTTP错误 {key[5:]}"
+    if key == "soft_404":
+        return "软404"
+    try:
+        return STATUS_TEXT[StatusKind(key)][0]
+    except ValueError:
+        return key

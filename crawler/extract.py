@@ -1,0 +1,247 @@
+"""Link extraction from an HTML page (lxml).
+
+Every link a visitor or browser would follow or load: a, area, img, script,
+link[href], iframe/frame, source, video/audio, embed, object. Each keeps its tag, its
+anchor text (or alt/title) and the attribute as written; targets are absolute and
+normalised (see :mod:`crawler.scope`). mailto:, tel:, javascript: and data: links are
+not links to check and are dropped here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import lxml.html
+from lxml import etree
+
+from crawler.scope import SKIPPED_SCHEMES, normalize_url
+
+#: (tag, attribute) pairs that hold a URL.
+_LINK_ATTRS: dict[str, tuple[str, ...]] = {
+    "a": ("href",),
+    "area": ("href",),
+    "img": ("src",),
+    "script": ("src",),
+    "link": ("href",),
+    "iframe": ("src",),
+    "frame": ("src",),
+    "source": ("src",),
+    "video": ("src",),
+    "audio": ("src",),
+    "embed": ("src",),
+    "object": ("data",),
+}
+#: <link rel> values that are not fetched resources worth checking.
+_SKIP_LINK_REL = {
+    "dns-prefetch",
+    "preconnect",
+    "canonical",
+    "alternate",
+    "shortlink",
+    "pingback",
+    "search",
+    "profile",
+    "author",
+}
+
+#: Extensions of documents a page links to (attachments), checked without crawling.
+ATTACHMENT_EXT = {
+    "pdf",
+    "doc",
+    "docx",
+    "xls",
+    "xlsx",
+    "ppt",
+    "pptx",
+    "wps",
+    "et",
+    "dps",
+    "ofd",
+    "zip",
+    "rar",
+    "7z",
+    "gz",
+    "tar",
+    "txt",
+    "csv",
+    "rtf",
+    "odt",
+    "ods",
+    "xml",
+    "json",
+}
+#: Extensions of non-HTML resources.
+RESOURCE_EXT = ATTACHMENT_EXT | {
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "bmp",
+    "webp",
+    "svg",
+    "ico",
+    "tif",
+    "tiff",
+    "css",
+    "js",
+    "mp3",
+    "mp4",
+    "avi",
+    "wmv",
+    "flv",
+    "mov",
+    "swf",
+    "woff",
+    "woff2",
+    "ttf",
+    "eot",
+    "apk",
+    "exe",
+    "msi",
+    "iso",
+    "dmg",
+}
+#: Tags whose targets are pages to crawl (when internal and not a resource).
+PAGE_TAGS = {"a", "area", "iframe", "frame"}
+
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True, slots=True)
+class RawLink:
+    target: str  # absolute, normalised
+    tag: str
+    text: str
+    raw: str
+
+
+@dataclass(slots=True)
+class ParsedPage:
+    title: str
+    links: list[RawLink]
+    meta: dict[str, str]
+    h1: str
+    text_len: int  # visible text length (for soft-404 and script-built pages)
+    short_text: str  # the first visible text, for soft-404 detection
+    scripts: int
+    noscript: str
+    empty_app: bool  # an empty <div id="app"> style container
+
+
+def extension(url: str) -> str:
+    path = urlsplit(url).path
+    last = path.rsplit("/", 1)[-1]
+    return last.rsplit(".", 1)[-1].lower() if "." in last else ""
+
+
+def is_attachment(url: str) -> bool:
+    return extension(url) in ATTACHMENT_EXT
+
+
+def is_resource(url: str) -> bool:
+    return extension(url) in RESOURCE_EXT
+
+
+def _text(el: etree._Element) -> str:
+    return _WS.sub(" ", el.text_content()).strip()
+
+
+def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:
+    """Parse ``html`` (already decoded) fetched from ``url``."""
+    html = _XML_DECL.sub("", html, count=1)
+    empty = ParsedPage("", [], {}, "", 0, "", 0, "", False)
+    if not html.strip():
+        return empty
+    try:
+        root = lxml.html.document_fromstring(html)
+    except (etree.ParserError, ValueError):
+        return empty
+    base = url
+    for b in root.iter("base"):
+        href = (b.get("href") or "").strip()
+        if href:
+            base = urljoin(url, href)
+            break
+    title_el = root.find(".//title")
+    title = _WS.sub(" ", title_el.text_content()).strip() if title_el is not None else ""
+    meta: dict[str, str] = {}
+    for m in root.iter("meta"):
+        name = (m.get("name") or m.get("http-equiv") or m.get("property") or "").strip()
+        if name and m.get("content") is not None:
+            meta.setdefault(name, m.get("content", "").strip())
+    h1_el = root.find(".//h1")
+    h1 = _text(h1_el) if h1_el is not None else ""
+
+    links: list[RawLink] = []
+    seen: set[tuple[str, str]] = set()
+    scripts = 0
+    for el in root.iter(*_LINK_ATTRS.keys()):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if tag == "script":
+            scripts += 1
+        if tag == "link":
+            rel = set((el.get("rel") or "").lower().split())
+            if rel & _SKIP_LINK_REL and "stylesheet" not in rel and "icon" not in rel:
+                continue
+        for attr in _LINK_ATTRS[tag]:
+            raw = el.get(attr)
+            if raw is None:
+                continue
+            value = raw.strip()
+            if not value or value.startswith("#"):
+                continue
+            if value.lower().startswith(SKIPPED_SCHEMES):
+                continue
+            try:
+                absolute = urljoin(base, value)
+            except ValueError:
+                continue
+            target = normalize_url(absolute, encoding)
+            if target is None:
+                continue
+            if tag in ("a", "area"):
+                text = _text(el) if tag == "a" else ""
+                if not text:
+                    img = el.find(".//img") if tag == "a" else None
+                    text = (
+                        el.get("title")
+                        or el.get("alt")
+                        or (img.get("alt") if img is not None else "")
+                        or ""
+                    ).strip()
+            else:
+                text = (el.get("alt") or el.get("title") or "").strip()
+            key = (target, tag)
+            if key in seen:  # the same target with the same tag twice on one page
+                continue
+            seen.add(key)
+            links.append(RawLink(target, tag, text[:200], raw[:500]))
+
+    body = root.find("body")
+    noscript = " ".join(_text(n) for n in root.iter("noscript"))[:200]
+    for bad in root.iter("script", "style", "noscript", "template"):
+        bad.text = None
+    visible = _text(body) if body is not None else ""
+    empty_app = False
+    for el in root.iter("div", "main", "section"):
+        if (el.get("id") or "").lower() in ("app", "root", "__next", "__nuxt", "main-app") and (
+            len(el) == 0 and not (el.text or "").strip()
+        ):
+            empty_app = True
+            break
+    return ParsedPage(
+        title=title,
+        links=links,
+        meta=meta,
+        h1=h1,
+        text_len=len(visible),
+        short_text=visible[:400],
+        scripts=scripts,
+        noscript=noscript,
+        empty_app=empty_app,
+    )

@@ -1,0 +1,67 @@
+"""Name resolution for Scrapy through the run's :class:`govaudit.dns.Resolver`.
+
+Scrapy's HTTP/1.1 handler connects with ``reactor.connectTCP(host, …)``, which asks the
+reactor's IResolverSimple. :func:`resolver_class` binds a run's Resolver (``--resolve``,
+``--dns-server``) to a class Scrapy builds from ``TWISTED_DNS_RESOLVER``; unknown names
+fail with DNSLookupError, which the checker maps to ``dns_failure``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from twisted.internet import threads
+from twisted.internet.defer import Deferred, fail, succeed
+from twisted.internet.error import DNSLookupError
+from twisted.internet.interfaces import IResolverSimple
+from zope.interface import implementer
+
+from govaudit.dns import Resolver, is_ip
+
+
+@implementer(IResolverSimple)
+class GovauditTwistedResolver:
+    """IPv4 lookups (A records) via govaudit.dns.Resolver, off the reactor thread."""
+
+    resolver: Resolver | None = None  # bound by resolver_class()
+
+    def __init__(self, reactor: Any) -> None:
+        self.reactor = reactor
+        self._cache: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, reactor: Any) -> GovauditTwistedResolver:
+        return cls(reactor)
+
+    def install_on_reactor(self) -> None:
+        self.reactor.installResolver(self)
+
+    def _lookup(self, name: str) -> str:
+        assert self.resolver is not None
+        found = self.resolver.lookup(name, 4)
+        if not found.addresses:
+            raise DNSLookupError(f"{name}: {found.error or 'no IPv4 address'}")
+        return found.addresses[0]
+
+    def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:  # noqa: N802
+        if is_ip(name):
+            return succeed(name)
+        cached = self._cache.get(name)
+        if cached is not None:
+            return succeed(cached)
+        if self.resolver is None:
+            return fail(DNSLookupError(f"{name}: no resolver"))
+        d = threads.deferToThread(self._lookup, name)
+
+        def remember(addr: str) -> str:
+            self._cache[name] = addr
+            return addr
+
+        d.addCallback(remember)
+        return d
+
+
+def resolver_class(resolver: Resolver) -> type[GovauditTwistedResolver]:
+    """A subclass bound to ``resolver`` (Scrapy deep-copies settings; classes survive that)."""
+    return type("BoundGovauditResolver", (GovauditTwistedResolver,), {"resolver": resolver})

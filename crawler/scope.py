@@ -1,0 +1,106 @@
+"""What the crawler follows: URL normalisation and the site's scope.
+
+A URL is normalised once, when it is extracted: scheme and host lower-cased, default
+port and fragment dropped, raw (Chinese) characters percent-encoded as browsers do
+(path in UTF-8, query in the page's encoding), percent-escapes upper-cased. Two links
+that a browser would fetch the same way normalise to the same string, so each target
+is checked once.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
+
+from govaudit.config import Config
+
+_PCT_RE = re.compile(r"%[0-9a-fA-F]{2}")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+#: Targets that are not fetched over HTTP and never checked.
+SKIPPED_SCHEMES = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:", "file:", "ftp:")
+
+
+def normalize_url(url: str, encoding: str = "utf-8") -> str | None:
+    """The canonical form of an absolute http(s) URL, or None if it is not one."""
+    url = url.strip()
+    try:
+        safe = safe_url_string(url, encoding=encoding or "utf-8")
+        parts = urlsplit(safe)
+        scheme = parts.scheme.lower()
+        if scheme not in ("http", "https") or not parts.hostname:
+            return None
+        host = parts.hostname.lower().rstrip(".")
+        port = parts.port
+    except ValueError:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if parts.username:
+        netloc = f"{parts.username}@{netloc}"
+    path = _PCT_RE.sub(lambda m: m.group(0).upper(), parts.path or "/")
+    query = _PCT_RE.sub(lambda m: m.group(0).upper(), parts.query)
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def host_of(url: str) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return ""
+
+
+def netloc_of(url: str) -> str:
+    try:
+        return urlsplit(url).netloc.lower().rsplit("@", 1)[-1]
+    except ValueError:
+        return ""
+
+
+class Scope:
+    """Decides which URLs are internal, which are crawled, and ends query-string traps."""
+
+    def __init__(self, config: Config, start_urls: list[str]) -> None:
+        # host[:port] as in the normalised URL; extra_hosts match with or without a port.
+        self.hosts = {netloc_of(u) for u in start_urls} | {
+            h.lower().strip() for h in config.site.extra_hosts
+        }
+        self.hosts.discard("")
+        self.extra_names = {h.lower().strip() for h in config.site.extra_hosts}
+        self.prefixes = [
+            p if p.startswith("/") else urlsplit(p).path or "/"
+            for p in config.site.include_prefixes
+        ]
+        self.exclude = [re.compile(p) for p in config.site.exclude]
+        self.max_query_variants = config.crawl.max_query_variants
+        self._queries: dict[str, int] = {}  # path → distinct query strings seen
+
+    def is_internal(self, url: str) -> bool:
+        return netloc_of(url) in self.hosts or host_of(url) in self.extra_names
+
+    def is_excluded(self, url: str) -> bool:
+        return any(p.search(url) for p in self.exclude)
+
+    def in_prefixes(self, url: str) -> bool:
+        if not self.prefixes:
+            return True
+        path = urlsplit(url).path
+        return any(path.startswith(p) for p in self.prefixes)
+
+    def admit_query(self, url: str) -> bool:
+        """False once a path has had ``max_query_variants`` distinct query strings.
+
+        Call once per new URL (the caller deduplicates URLs first).
+        """
+        parts = urlsplit(url)
+        if not parts.query:
+            return True
+        key = f"{parts.netloc}{parts.path}"
+        n = self._queries.get(key, 0)
+        if n >= self.max_query_variants:
+            return False
+        self._queries[key] = n + 1
+        return True

@@ -1,0 +1,598 @@
+"""Fetch and schedule: the Scrapy spider that walks the site and checks every target.
+
+Scheduling is our own: discovered URLs wait in a compact frontier (a deque of small
+tuples), and only a bounded number of Scrapy requests exist at any time, so memory
+stays flat however large the site is. Every unique target is fetched once: internal
+pages are crawled (GET, parsed, stored), everything else is checked with HEAD (GET
+when HEAD is refused or lies, stopped after the headers). Redirects are followed here,
+hop by hop, so chains are recorded and loops end.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
+from scrapy.http import Request, Response
+from twisted.internet.task import LoopingCall
+from twisted.python.failure import Failure
+
+from crawler.charset import decode_html
+from crawler.checker import (
+    HEAD_UNTRUSTED,
+    looks_blocked,
+    looks_soft_404,
+    status_for_code,
+    status_for_failure,
+)
+from crawler.extract import PAGE_TAGS, is_resource, parse_html
+from crawler.pipeline import SnapshotWriter
+from crawler.progress import CrawlCounters, ProgressReporter
+from crawler.scope import Scope, normalize_url
+from govaudit.config import Config
+from govaudit.snapshot import Link, LinkCheck, LinkStatus, Page, StatusKind
+
+log = logging.getLogger(__name__)
+
+PAGE, CHECK, PROBE = "page", "check", "probe"
+_TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
+_JS_HINT = re.compile(r"javascript|脚本|启用|enable", re.IGNORECASE)
+
+
+def _is_html(content_type: str) -> bool:
+    ct = content_type.lower()
+    return not ct or "html" in ct or "xml" in ct and "xhtml" in ct
+
+
+class SiteSpider(scrapy.Spider):
+    name = "govaudit"
+
+    def __init__(
+        self,
+        config: Config,
+        writer: SnapshotWriter,
+        outcome: dict[str, Any],
+        progress: ProgressReporter,
+        render_available: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.config = config
+        self.writer = writer
+        self.outcome = outcome  # homepage_ok / homepage_error, read by run_crawl
+        self.progress = progress
+        self.counters: CrawlCounters = progress.counters
+        self.render_available = render_available
+        self.start_list = [u for u in (normalize_url(x) for x in config.site.urls) if u]
+        self.homepage = self.start_list[0] if self.start_list else ""
+        self.scope = Scope(config, self.start_list)
+        c = config.crawl
+        self.max_pages = c.max_pages
+        self.max_depth = c.max_depth
+        self.max_redirects = c.max_redirects
+        self.max_page_bytes = c.max_page_bytes
+        self.render_patterns = [re.compile(p) for p in c.render.patterns]
+        self.render_auto = c.render.auto
+        self.render_budget = c.render.max_pages if render_available else 0
+        # Scheduling state: compact, bounded by the number of distinct URLs.
+        self.seen: set[int] = set()
+        self.pages_done: set[int] = set()
+        self.frontier: deque[tuple[str, int, str]] = deque()
+        self.inflight = 0
+        self.max_inflight = max(32, c.concurrency * 4)
+        self.pages_scheduled = 0
+        self.probe_sent = False
+        self._looper: LoopingCall | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SiteSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
+        crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
+        crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
+        crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
+        crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
+        return spider
+
+    def on_opened(self, spider: Any = None) -> None:
+        self._looper = LoopingCall(self._tick)
+        self._looper.start(5.0, now=False)
+
+    def on_closed(self, spider: Any = None, reason: str = "") -> None:
+        if self._looper is not None and self._looper.running:
+            self._looper.stop()
+        self.writer.flush()
+        self._tick()
+
+    def _tick(self) -> None:
+        self.counters.queued = len(self.frontier) + self.inflight
+        self.progress.tick()
+
+    def on_idle(self, spider: Any = None) -> None:
+        if self.frontier:
+            for request in self._drain():
+                self.crawler.engine.crawl(request)
+            raise DontCloseSpider
+
+    async def start(self) -> AsyncIterator[Any]:
+        for i, url in enumerate(self.start_list):
+            if self._mark_seen(url):
+                self.pages_scheduled += 1
+                self.inflight += 1
+                yield self._request(url, PAGE, 0, homepage=(i == 0))
+        if self.config.site.sitemap:
+            self.inflight += 1
+            yield Request(
+                self.config.site.sitemap,
+                callback=self.on_sitemap,
+                errback=self.on_sitemap_failure,
+                dont_filter=True,
+                meta={"handle_httpstatus_all": True},
+            )
+
+    # ---- requests ----------------------------------------------------------------------
+    def _mark_seen(self, url: str) -> bool:
+        h = hash(url)
+        if h in self.seen:
+            return False
+        self.seen.add(h)
+        return True
+
+    def _request(
+        self,
+        url: str,
+        kind: str,
+        depth: int,
+        method: str | None = None,
+        hops: list[tuple[int, str]] | None = None,
+        origin: str | None = None,
+        started: float | None = None,
+        homepage: bool = False,
+        render: bool = False,
+    ) -> Request:
+        if method is None:
+            method = "HEAD" if kind == CHECK else "GET"
+        meta: dict[str, Any] = {
+            "dont_redirect": True,
+            "handle_httpstatus_all": True,
+            "ga_kind": kind,
+            "ga_depth": depth,
+            "ga_hops": hops or [],
+            "ga_origin": origin or url,
+            "ga_started": started or time.monotonic(),
+            "ga_homepage": homepage,
+        }
+        if kind != PAGE:
+            # One request to test a target is not crawling: robots.txt governs crawling.
+            meta["dont_obey_robotstxt"] = True
+        if kind == PAGE and self.render_available:
+            if render or any(p.search(url) for p in self.render_patterns):
+                if render or self._take_render_budget():
+                    meta["govaudit_render"] = True
+        return Request(
+            url,
+            method=method,
+            callback=self.on_response,
+            errback=self.on_failure,
+            meta=meta,
+            dont_filter=True,
+            priority=1 if kind == PAGE else 0,
+        )
+
+    def _take_render_budget(self) -> bool:
+        if self.render_budget <= 0:
+            return False
+        self.render_budget -= 1
+        return True
+
+    def _drain(self) -> Iterator[Request]:
+        while self.frontier and self.inflight < self.max_inflight:
+            url, depth, kind = self.frontier.popleft()
+            self.inflight += 1
+            yield self._request(url, kind, depth)
+
+    def _consider(self, url: str, tag: str, internal: bool, depth: int) -> None:
+        """Queue a newly seen target: crawl it (internal page) or check it (the rest)."""
+        if not self._mark_seen(url):
+            return
+        if self.scope.is_excluded(url):
+            return
+        if internal and tag in PAGE_TAGS and not is_resource(url):
+            if not self.scope.admit_query(url):
+                return  # a calendar-style trap: enough variants of this path already
+            if (
+                self.scope.in_prefixes(url)
+                and depth <= self.max_depth
+                and self.pages_scheduled < self.max_pages
+            ):
+                self.pages_scheduled += 1
+                self.frontier.append((url, depth, PAGE))
+                return
+        elif not internal and not self.config.crawl.check_external:
+            return
+        self.frontier.append((url, depth, CHECK))
+
+    # ---- signals: stop downloads early -------------------------------------------------
+    def on_headers(self, headers: Any, body_length: int, request: Request, spider: Any) -> None:
+        kind = request.meta.get("ga_kind")
+        if kind == CHECK and request.method == "GET":
+            ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
+            if "html" not in ctype or body_length > 262_144:
+                raise StopDownload(fail=False)  # status and headers are all we need
+        elif kind == PAGE:
+            ctype = (headers.get(b"Content-Type") or b"").decode("latin-1")
+            if not _is_html(ctype):
+                raise StopDownload(fail=False)  # an attachment behind a page-like URL
+
+    def on_bytes(self, data: bytes, request: Request, spider: Any) -> None:
+        meta = request.meta
+        kind = meta.get("ga_kind")
+        got = meta.get("ga_bytes", 0) + len(data)
+        meta["ga_bytes"] = got
+        if kind == PAGE and got > self.max_page_bytes:
+            meta["ga_truncated"] = True
+            raise StopDownload(fail=False)
+        if kind == CHECK and got > 65_536:
+            raise StopDownload(fail=False)
+
+    # ---- callbacks ---------------------------------------------------------------------
+    def on_response(self, response: Response) -> Iterator[Request]:
+        try:
+            yield from self._handle_response(response)
+        except Exception as exc:  # a broken page must not stop the crawl
+            log.exception("error handling %s", response.url)
+            meta = response.meta
+            self._record(
+                meta["ga_origin"],
+                LinkStatus(StatusKind.ERROR, None, f"{type(exc).__name__}: {exc}"[:300]),
+                response,
+                meta.get("ga_kind", CHECK),
+            )
+            self.inflight -= 1
+        yield from self._drain()
+
+    def on_failure(self, failure: Failure) -> Iterator[Request]:
+        request: Request = failure.request  # type: ignore[attr-defined]
+        meta = request.meta
+        kind = meta.get("ga_kind", CHECK)
+        if meta.get("govaudit_render") and meta.get("ga_fallback") is not None:
+            # Rendering failed: use the HTML we already had.
+            yield from self._on_rendered_fallback(request)
+            yield from self._drain()
+            return
+        if failure.check(IgnoreRequest):
+            status = LinkStatus(StatusKind.SKIPPED, None, "robots.txt")
+        else:
+            status = status_for_failure(failure)
+        if (
+            kind == CHECK
+            and request.method == "HEAD"
+            and status.kind
+            in (
+                StatusKind.CONNECTION_RESET,
+                StatusKind.ERROR,
+            )
+        ):
+            # Some servers drop HEAD requests: try GET before believing it.
+            yield self._request(
+                request.url,
+                CHECK,
+                meta["ga_depth"],
+                "GET",
+                meta["ga_hops"],
+                meta["ga_origin"],
+                meta["ga_started"],
+            )
+            return
+        self._record(meta["ga_origin"], status, None, kind, request=request)
+        self.inflight -= 1
+        yield from self._drain()
+
+    def _handle_response(self, response: Response) -> Iterator[Request]:
+        meta = response.meta
+        kind: str = meta["ga_kind"]
+        origin: str = meta["ga_origin"]
+        hops: list[tuple[int, str]] = meta["ga_hops"]
+        code = response.status
+        location = response.headers.get(b"Location")
+        if 300 <= code < 400 and location:
+            target = normalize_url(urljoin(response.url, location.decode("latin-1").strip()))
+            new_hops = [*hops, (code, target or location.decode("latin-1"))]
+            if target is None:
+                self._record(
+                    origin,
+                    LinkStatus(StatusKind.ERROR, code, "bad Location"),
+                    response,
+                    kind,
+                    new_hops,
+                )
+            elif target == response.url or target == origin or target in {u for _, u in hops}:
+                self._record(
+                    origin, LinkStatus(StatusKind.REDIRECT_LOOP, code), response, kind, new_hops
+                )
+            elif len(new_hops) > self.max_redirects:
+                self._record(
+                    origin,
+                    LinkStatus(StatusKind.TOO_MANY_REDIRECTS, code),
+                    response,
+                    kind,
+                    new_hops,
+                )
+            else:
+                method = "GET" if code == 303 or response.request.method == "GET" else "HEAD"
+                if kind == PAGE and not self.scope.is_internal(target):
+                    kind = CHECK  # a page that redirects off-site: check, do not crawl
+                yield self._request(
+                    target,
+                    kind,
+                    meta["ga_depth"],
+                    method,
+                    new_hops,
+                    origin,
+                    meta["ga_started"],
+                    meta.get("ga_homepage", False),
+                )
+                return
+            self.inflight -= 1
+            return
+
+        if kind == CHECK and response.request.method == "HEAD" and code in HEAD_UNTRUSTED:
+            yield self._request(
+                response.url, CHECK, meta["ga_depth"], "GET", hops, origin, meta["ga_started"]
+            )
+            return
+
+        status = status_for_code(code)
+        ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
+        if kind == PAGE and 200 <= code < 300 and _is_html(ctype):
+            yield from self._handle_page(response, ctype)
+            return
+        if kind == PROBE:
+            self._record(origin, status, response, kind, hops, soft_404=(code == 200))
+            self.inflight -= 1
+            return
+        if status.is_ok and kind == CHECK and "html" in ctype.lower() and response.body:
+            m = _TITLE_RE.search(response.body[:65536])
+            if m:
+                title, _ = decode_html(m.group(1), ctype)
+                if looks_blocked(title.strip()):
+                    status = LinkStatus(
+                        StatusKind.BLOCKED, code, f"firewall page: {title.strip()[:80]}"
+                    )
+        if meta.get("ga_homepage") and not status.is_ok:
+            self.outcome["homepage_error"] = status.describe() + (
+                f" ({status.detail})" if status.detail else ""
+            )
+        self._record(origin, status, response, kind, hops)
+        self.inflight -= 1
+
+    def _handle_page(self, response: Response, ctype: str) -> Iterator[Request]:
+        meta = response.meta
+        origin: str = meta["ga_origin"]
+        hops = meta["ga_hops"]
+        depth: int = meta["ga_depth"]
+        final = normalize_url(response.url) or response.url
+        if final != origin:
+            h = hash(final)
+            if h in self.pages_done:  # reached by a redirect; already crawled
+                self._record(origin, status_for_code(response.status), response, PAGE, hops)
+                self.inflight -= 1
+                return
+            self.seen.add(h)
+        body = response.body
+        truncated = bool(meta.get("ga_truncated")) or len(body) > self.max_page_bytes
+        if truncated:
+            body = body[: self.max_page_bytes]
+        html, encoding = decode_html(body, ctype)
+        parsed = parse_html(html, final, encoding)
+        rendered = bool(meta.get("rendered"))
+
+        if (
+            not rendered
+            and self.render_available
+            and self.render_auto
+            and not meta.get("govaudit_render")
+            and parsed.scripts > 0
+            and len([x for x in parsed.links if x.tag in PAGE_TAGS]) < 3
+            and (parsed.empty_app or _JS_HINT.search(parsed.noscript) or parsed.text_len < 200)
+            and self._take_render_budget()
+        ):
+            # Looks built by scripts: fetch it again through Chromium (once).
+            request = self._request(
+                response.url,
+                PAGE,
+                depth,
+                "GET",
+                hops,
+                origin,
+                meta["ga_started"],
+                meta.get("ga_homepage", False),
+                render=True,
+            )
+            request.meta["ga_fallback"] = (body, ctype)
+            yield request
+            return
+        self._store_page(
+            response,
+            final,
+            origin,
+            hops,
+            depth,
+            html,
+            encoding,
+            parsed,
+            ctype,
+            truncated,
+            rendered,
+            len(response.body),
+        )
+
+    def _on_rendered_fallback(self, request: Request) -> Iterator[Request]:
+        meta = request.meta
+        body, ctype = meta["ga_fallback"]
+        final = normalize_url(request.url) or request.url
+        html, encoding = decode_html(body, ctype)
+        parsed = parse_html(html, final, encoding)
+        fake = Response(request.url, status=200, headers={"Content-Type": ctype}, request=request)
+        self._store_page(
+            fake,
+            final,
+            meta["ga_origin"],
+            meta["ga_hops"],
+            meta["ga_depth"],
+            html,
+            encoding,
+            parsed,
+            ctype,
+            False,
+            False,
+            len(body),
+        )
+        return iter(())
+
+    def _store_page(
+        self,
+        response: Response,
+        final: str,
+        origin: str,
+        hops: list[tuple[int, str]],
+        depth: int,
+        html: str,
+        encoding: str,
+        parsed: Any,
+        ctype: str,
+        truncated: bool,
+        rendered: bool,
+        size: int,
+    ) -> None:
+        meta = response.meta if response.request is not None else {}
+        self.pages_done.add(hash(final))
+        status = status_for_code(response.status)
+        soft = looks_soft_404(parsed.title, parsed.h1, parsed.short_text, parsed.text_len)
+        if looks_blocked(parsed.title) and parsed.text_len < 2000:
+            status = LinkStatus(
+                StatusKind.BLOCKED, response.status, f"firewall page: {parsed.title[:80]}"
+            )
+        page_meta: dict[str, Any] = dict(parsed.meta)
+        page_meta["_h1"] = parsed.h1
+        if truncated:
+            page_meta["_truncated"] = True
+        lm = response.headers.get(b"Last-Modified")
+        if lm:
+            page_meta["_last_modified"] = lm.decode("latin-1")
+        is_home = bool(meta.get("ga_homepage"))
+        if is_home:
+            if status.is_ok:
+                self.outcome["homepage_ok"] = True
+                self.outcome["homepage_url"] = final
+            else:
+                self.outcome["homepage_error"] = status.describe()
+        self.writer.add_page(
+            Page(
+                url=origin,
+                final_url=final,
+                status_code=response.status,
+                content_type=ctype,
+                encoding=encoding,
+                title=parsed.title,
+                depth=depth,
+                html=html,
+                size=size,
+                fetched_at=datetime.now(UTC).replace(tzinfo=None),
+                rendered=rendered,
+                meta=page_meta,
+            )
+        )
+        self.counters.pages += 1
+        if rendered:
+            self.counters.rendered += 1
+        self._record(origin, status, response, PAGE, hops, soft_404=soft, method="crawl")
+        rows: list[Link] = []
+        for link in parsed.links:
+            internal = self.scope.is_internal(link.target)
+            rows.append(Link(final, link.target, link.tag, link.text, internal, link.raw))
+            self._consider(link.target, link.tag, internal, depth + 1)
+        self.writer.add_links(rows)
+        if is_home and status.is_ok and not self.probe_sent:
+            self.probe_sent = True
+            parts = urlsplit(final)
+            probe = f"{parts.scheme}://{parts.netloc}/govaudit-probe-{secrets.token_hex(6)}.html"
+            self.frontier.appendleft((probe, 1, PROBE))  # goes out next
+        self.inflight -= 1
+
+    def _record(
+        self,
+        url: str,
+        status: LinkStatus,
+        response: Response | None,
+        kind: str,
+        hops: list[tuple[int, str]] | None = None,
+        soft_404: bool = False,
+        method: str | None = None,
+        request: Request | None = None,
+    ) -> None:
+        req = response.request if response is not None else request
+        started = (req.meta.get("ga_started") if req is not None else None) or time.monotonic()
+        if method is None:
+            method = {PAGE: "crawl", PROBE: "probe"}.get(kind) or (
+                req.method if req is not None else "GET"
+            )
+        if kind == PROBE:
+            method = "probe"
+        if hops is None and req is not None:
+            hops = req.meta.get("ga_hops", [])
+        final = None
+        if response is not None:
+            final = normalize_url(response.url) or response.url
+        ctype = (
+            response.headers.get(b"Content-Type", b"").decode("latin-1")
+            if response is not None
+            else None
+        )
+        self.writer.add_check(
+            LinkCheck(
+                url=url,
+                status=status,
+                final_url=final,
+                redirects=list(hops or []),
+                elapsed_ms=int((time.monotonic() - started) * 1000),
+                content_type=ctype or None,
+                method=method,
+                soft_404=soft_404,
+            )
+        )
+        if kind != PROBE:
+            self.counters.checks += 1
+            if not status.is_ok or soft_404:
+                self.counters.errors += 1
+        if req is not None and req.meta.get("ga_homepage") and not status.is_ok:
+            self.outcome.setdefault(
+                "homepage_error",
+                status.describe() + (f": {status.detail}" if status.detail else ""),
+            )
+
+    # ---- sitemap -------------------------------------------------------------------------
+    def on_sitemap(self, response: Response) -> Iterator[Request]:
+        self.inflight -= 1
+        if response.status == 200:
+            for loc in re.findall(rb"<loc>\s*(.*?)\s*</loc>", response.body, re.IGNORECASE):
+                url = normalize_url(loc.decode("utf-8", "replace"))
+                if url and self.scope.is_internal(url):
+                    self._consider(url, "a", True, 1)
+        yield from self._drain()
+
+    def on_sitemap_failure(self, failure: Failure) -> Iterator[Request]:
+        self.inflight -= 1
+        log.warning("sitemap could not be fetched: %s", failure.value)
+        yield from self._drain()
