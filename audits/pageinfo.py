@@ -1,0 +1,366 @@
+"""What the disclosure audits need from one HTML page, read in one lxml pass.
+
+The page is split into zones the way a reader sees it: navigation (column menus),
+header and footer (site chrome), breadcrumb, pagination, and the main content. Column
+lists are read from the main zone as entries (title, link, date). Shared by the
+``columns``, ``disclosure_dates`` and ``identity`` plugins; it knows nothing about rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import lxml.html
+from lxml import etree
+
+from govaudit.dates import DATE_LABELS, find_dates, labelled_date, parse_pubdate
+from govaudit.snapshot import Page
+
+NAV, HEADER, FOOTER, CRUMB, PAGER, MAIN = "nav", "header", "footer", "crumb", "pager", "main"
+
+_SKIP_TAGS = {"script", "style", "noscript", "template", "head", "select", "option", "textarea"}
+_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
+_NAV_TOKENS = {
+    "nav",
+    "navbar",
+    "menu",
+    "menus",
+    "mainnav",
+    "subnav",
+    "daohang",
+    "dh",
+    "lanmu",
+    "sidebar",
+    "side",
+    "left",
+    "leftnav",
+    "sidenav",
+    "submenu",
+    "column",
+    "columns",
+    "lm",
+}
+_HEADER_TOKENS = {"header", "head", "top", "topbar", "banner", "logo", "toolbar"}
+_FOOTER_TOKENS = {"footer", "foot", "bottom", "copyright", "banquan", "copy", "dibu", "db"}
+_CRUMB_TOKENS = {
+    "crumb",
+    "crumbs",
+    "breadcrumb",
+    "breadcrumbs",
+    "position",
+    "location",
+    "dqwz",
+    "weizhi",
+    "curpos",
+    "current",
+    "path",
+    "wz",
+}
+_PAGER_TOKENS = {
+    "page",
+    "pages",
+    "pager",
+    "pagination",
+    "paging",
+    "fenye",
+    "pagebar",
+    "pagenav",
+    "pagelist",
+    "turnpage",
+}
+_PAGER_TEXT = re.compile(
+    r"^(?:下一页|下页|上一页|上页|首页|尾页|末页|最后一页|后页|前页|>|>>|<|<<|»|«|\d{1,4})$"
+)
+_NEXT_TEXT = re.compile(r"^(?:下一页|下页|尾页|末页|最后一页|后页|>|>>|»|\d{1,4})$")
+_EMPTY_MARKERS = (
+    "暂无信息",
+    "暂无数据",
+    "暂无内容",
+    "暂无记录",
+    "没有记录",
+    "正在建设",
+    "建设中",
+    "无相关信息",
+)
+_CRUMB_SPLIT = re.compile(r"\s*(?:>|＞|»|›|→|/|\\|>>|－|—)\s*")
+_CRUMB_PREFIX = re.compile(
+    r"^.*?(?:当前位置|您现在的位置|你现在的位置|您的位置|你的位置|现在位置|所在位置)\s*[:：]?\s*"
+)
+_SPACE = re.compile(r"\s+")
+
+
+def clean(text: str | None) -> str:
+    """Collapse whitespace (including U+3000 and nbsp) into single spaces."""
+    return _SPACE.sub(" ", (text or "").replace("\xa0", " ").replace("\u3000", " ")).strip()
+
+
+def compact(text: str | None) -> str:
+    """Text with every whitespace removed: how a column name is compared."""
+    return _SPACE.sub("", (text or "").replace("\xa0", "").replace("\u3000", ""))
+
+
+def urlkey(url: str) -> str:
+    """A URL as a lookup key: lower-case scheme and host, no default port, no fragment."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    return urlunsplit((scheme, host, parts.path or "/", parts.query, ""))
+
+
+@dataclass
+class Anchor:
+    text: str
+    href: str  # absolute, no fragment
+    zone: str
+
+
+@dataclass
+class Entry:
+    """One item of a column list: a linked title and the date shown next to it."""
+
+    title: str
+    url: str
+    date: date | None
+    raw_date: str = ""
+
+
+@dataclass
+class PageInfo:
+    url: str
+    final_url: str
+    status: int
+    title: str = ""
+    meta: dict[str, str] = field(default_factory=dict)  # lower-case names
+    anchors: list[Anchor] = field(default_factory=list)
+    entries: list[Entry] = field(default_factory=list)
+    crumbs: list[str] = field(default_factory=list)
+    headings: list[str] = field(default_factory=list)
+    main_text: str = ""
+    footer_text: str = ""
+    pubdate: date | None = None
+    has_empty_marker: bool = False
+    img_alts: list[str] = field(default_factory=list)
+
+    @property
+    def column_name(self) -> str:
+        return compact(self.meta.get("columnname", ""))
+
+    @property
+    def is_article(self) -> bool:
+        kind = self.meta.get("columntype", "")
+        return bool(self.meta.get("articletitle") or self.meta.get("pubdate")) or "文章" in kind
+
+    def anchors_in(self, *zones: str) -> list[Anchor]:
+        return [a for a in self.anchors if a.zone in zones]
+
+    @property
+    def main_length(self) -> int:
+        return len(compact(self.main_text))
+
+
+def _classify(el: etree._Element) -> str | None:
+    tag = el.tag.lower() if isinstance(el.tag, str) else ""
+    if tag == "nav":
+        return NAV
+    if tag == "header":
+        return HEADER
+    if tag == "footer":
+        return FOOTER
+    raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
+    if not raw.strip():
+        return None
+    tokens = {t for t in _TOKEN_SPLIT.split(raw) if t}
+    if tokens & _CRUMB_TOKENS or any(t.startswith("bread") for t in tokens):
+        return CRUMB
+    if tokens & _PAGER_TOKENS or any(t.startswith("pagin") for t in tokens):
+        return PAGER
+    if tokens & _FOOTER_TOKENS or any(t.startswith("foot") for t in tokens):
+        return FOOTER
+    if tokens & _NAV_TOKENS or any(t.startswith(("nav", "menu")) for t in tokens):
+        return NAV
+    if tokens & _HEADER_TOKENS or any(t.startswith("header") for t in tokens):
+        return HEADER
+    return None
+
+
+def _parse(html: str) -> etree._Element | None:
+    html = re.sub(r"^\s*<\?xml[^>]*\?>", "", html)
+    if not html.strip():
+        return None
+    try:
+        return lxml.html.fromstring(html)
+    except (etree.ParserError, ValueError):
+        return None
+
+
+def _anchor_text(a: etree._Element) -> str:
+    text = clean(a.text_content())
+    if not text:
+        text = clean(a.get("title") or "")
+    if not text:
+        for img in a.iter("img"):
+            text = clean(img.get("alt") or img.get("title") or "")
+            if text:
+                break
+    return text
+
+
+def _href(a: etree._Element, base: str) -> str | None:
+    href = (a.get("href") or "").strip()
+    if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+        return None
+    try:
+        full = urljoin(base, href)
+    except ValueError:
+        return None
+    return full.split("#", 1)[0]
+
+
+def parse_page(page: Page, anchor: date, labels: tuple[str, ...] = DATE_LABELS) -> PageInfo | None:
+    """Read one page; None when it is not a parseable HTML page."""
+    if page.html is None or (page.status_code and page.status_code >= 400):
+        return None
+    root = _parse(page.html)
+    if root is None:
+        return None
+    base = page.final_url or page.url
+    for b in root.iter("base"):
+        if b.get("href"):
+            base = urljoin(base, b.get("href"))
+            break
+    info = PageInfo(url=page.url, final_url=page.final_url or page.url, status=page.status_code)
+    for m in root.iter("meta"):
+        name = (m.get("name") or m.get("property") or "").strip().lower()
+        if name and name not in info.meta:
+            info.meta[name] = clean(m.get("content") or "")
+    for t in root.iter("title"):
+        info.title = clean(t.text_content())
+        break
+
+    texts: dict[str, list[str]] = {z: [] for z in (NAV, HEADER, FOOTER, CRUMB, PAGER, MAIN)}
+    zone_of: dict[etree._Element, str] = {}
+    stack: list[tuple[bool, etree._Element, str]] = [(False, root, MAIN)]
+    while stack:
+        is_tail, el, zone = stack.pop()
+        if is_tail:
+            if el.tail:
+                texts[zone].append(el.tail)
+            continue
+        if not isinstance(el.tag, str):  # comments, processing instructions
+            if el.tail:
+                texts[zone].append(el.tail)
+            continue
+        tag = el.tag.lower()
+        stack.append((True, el, zone))
+        if tag in _SKIP_TAGS:
+            continue
+        own = _classify(el) or zone
+        # A footer keeps its class even inside a page-wide wrapper classed as "main".
+        zone_of[el] = own
+        if el.text:
+            texts[own].append(el.text)
+        if tag in ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "table", "dd", "dt"):
+            texts[own].append("\n")
+        if tag == "a":
+            href = _href(el, base)
+            if href:
+                info.anchors.append(Anchor(_anchor_text(el), href, own))
+        elif tag == "img" and el.get("alt"):
+            info.img_alts.append(clean(el.get("alt")))
+        elif tag in ("h1", "h2") and own == MAIN:
+            heading = clean(el.text_content())
+            if heading:
+                info.headings.append(heading)
+        for child in reversed(el):
+            stack.append((False, child, own))
+
+    info.main_text = "".join(texts[MAIN])
+    info.footer_text = clean("".join(texts[FOOTER]))
+    crumb = clean(" ".join(texts[CRUMB]))
+    if crumb:
+        crumb = _CRUMB_PREFIX.sub("", crumb)
+        info.crumbs = [compact(p) for p in _CRUMB_SPLIT.split(crumb) if compact(p)]
+    main_compact = compact(info.main_text)
+    info.has_empty_marker = any(m in main_compact for m in _EMPTY_MARKERS)
+    info.entries = _entries(root, zone_of, base, anchor)
+    info.pubdate = parse_pubdate(info.meta.get("pubdate")) or labelled_date(
+        info.main_text, labels, anchor
+    )
+    return info
+
+
+def _entries(
+    root: etree._Element, zone_of: dict[etree._Element, str], base: str, anchor: date
+) -> list[Entry]:
+    """List items (li, tr, dd) in the main zone that link to something with a real title."""
+    out: list[Entry] = []
+    seen: set[str] = set()
+    for el in root.iter("li", "tr", "dd"):
+        if zone_of.get(el) != MAIN:
+            continue
+        # innermost container only: skip an item that holds other items
+        if any(True for _ in el.iterdescendants("li", "tr", "dd")):
+            continue
+        best: tuple[str, str, etree._Element] | None = None
+        for a in el.iter("a"):
+            href = _href(a, base)
+            if not href:
+                continue
+            text = clean(a.get("title") or "") or _anchor_text(a)
+            if best is None or len(text) > len(best[0]):
+                best = (text, href, a)
+        if best is None:
+            continue
+        title, href, a = best
+        if len(compact(title)) < 4 or _PAGER_TEXT.match(compact(title)):
+            continue
+        found = find_dates(_text_outside(el, a), anchor)
+        key = urlkey(href)
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(
+            Entry(
+                title=compact(title),
+                url=href,
+                date=found[0].value if found else None,
+                raw_date=found[0].text if found else "",
+            )
+        )
+    return out
+
+
+def _text_outside(el: etree._Element, skip: etree._Element) -> str:
+    """The text of ``el`` without the text inside ``skip``, pieces joined by spaces."""
+    parts: list[str] = []
+
+    def walk(node: etree._Element) -> None:
+        if node is not skip and isinstance(node.tag, str) and node.text:
+            parts.append(node.text)
+        if node is not skip:
+            for child in node:
+                walk(child)
+                if child.tail:
+                    parts.append(child.tail)
+
+    walk(el)
+    return clean(" ".join(parts))
+
+
+def is_pager_anchor(a: Anchor) -> bool:
+    """A link to another page of the same list (下一页, 2, 3, 尾页 …)."""
+    return a.zone == PAGER or bool(_NEXT_TEXT.match(compact(a.text)))
