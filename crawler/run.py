@@ -48,6 +48,15 @@ def render_middleware() -> str | None:
         return None
 
 
+def _quiet_scrapy(record: logging.LogRecord) -> bool:
+    """Root-handler filter: Scrapy's and Twisted's chatter only with -v."""
+    if record.name.startswith(("scrapy", "twisted")):
+        return record.levelno >= logging.CRITICAL
+    if record.name == "py.warnings" and "scrapy" in record.getMessage():
+        return False
+    return True
+
+
 def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]:
     from crawler.resolve import resolver_class
 
@@ -121,9 +130,10 @@ def run_crawl(
     quiet = logging.getLogger().getEffectiveLevel() > logging.DEBUG
     if quiet:
         settings["LOG_ENABLED"] = False
+    if quiet:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_quiet_scrapy)
     process = CrawlerProcess(settings)
-    for name in ("scrapy", "twisted", "py.warnings"):
-        logging.getLogger(name).setLevel(logging.CRITICAL if quiet else logging.DEBUG)
     process.crawl(
         SiteSpider,
         config=config,
