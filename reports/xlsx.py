@@ -62,8 +62,6 @@ def _cell(value: Any) -> Any:
         value = _CONTROL.sub("", value)
         if len(value) > 32000:  # Excel's cell limit is 32,767 characters
             value = value[:32000] + "…"
-        if value.startswith(("=", "+", "-", "@")):
-            value = "'" + value  # never let page text become a formula
     return value
 
 
@@ -122,6 +120,8 @@ def _table_sheet(ws: Any, header: Sequence[str], rows: list[list[Any]]) -> None:
     for row in ws.iter_rows(min_row=2):
         for cell in row:
             cell.alignment = wrap
+            if cell.data_type == "f":
+                cell.data_type = "s"  # text from a page is never a formula
     ws.freeze_panes = "A2"
     if rows:
         ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"

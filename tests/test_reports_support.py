@@ -86,6 +86,7 @@ def add_run(
     homepage_status: int = 200,
     out_dir: Path | None = None,
     screenshot: str | None = None,
+    errors: list[dict[str, Any]] | None = None,
 ) -> tuple[int, Written]:
     """One finished run: homepage page, findings, site data, then its report files."""
     run_id = store.create_run(SITE, config.model_dump(mode="json"), [SITE])
@@ -98,7 +99,21 @@ def add_run(
         shot.parent.mkdir(parents=True, exist_ok=True)
         shot.write_bytes(png_bytes(40, 24))
     store.replace_findings(run_id, findings)
+    for err in errors or []:
+        store.add_run_error(run_id, err)
     store.update_run(run_id, plugins=list(plugins), site_data=site_data or {})
     written = write_run_outputs(store, run_id, config, out_dir, today=today)
     store.finish_run(run_id, "succeeded")
     return run_id, written
+
+
+def chromium_args() -> list[str]:
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-gpu",
+    ]

@@ -1,0 +1,130 @@
+"""Self-inspection scorecard: veto items, deductions from config, unchecked and manual items."""
+
+from __future__ import annotations
+
+from govaudit.config import config_from_dict
+from reports.scorecard import FAIL, MANUAL, PASS, UNCHECKED, compute_scorecard
+from reports.units import assign_unit
+
+GOOD = {
+    "links.broken_homepage": 0,
+    "links.broken_other": 0,
+    "columns.homepage_days_since_update": 3,
+    "columns.veto_stale_count": 0,
+    "columns.long_stale_count": 0,
+    "columns.blank_count": 0,
+}
+PLUGINS = ["links", "columns"]
+
+
+def _stale_policy(column: str = "政策文件") -> dict:
+    return {
+        "rule": "columns.stale",
+        "severity": "error",
+        "evidence": {"column": column, "category": "政策文件", "days": 200},
+    }
+
+
+def _item(card, prefix):
+    return next(i for i in card.items if i.title.startswith(prefix))
+
+
+def test_clean_site_passes_with_full_score_but_lists_manual_items():
+    card = compute_scorecard(config_from_dict({}), GOOD, [], PLUGINS, homepage_ok=True)
+    assert card.verdict == "合格" and card.score == 100
+    assert not card.unchecked
+    assert card.manual and all(i.status == MANUAL for i in card.manual)
+    assert any("政务咨询" in i.title for i in card.manual)
+    assert any("5%" in i.title for i in card.manual)
+
+
+def test_each_veto_item_fails_the_site_at_its_threshold():
+    config = config_from_dict({})
+    for key, value, prefix in (
+        ("columns.homepage_days_since_update", 15, "首页超过14天未更新"),
+        ("columns.homepage_days_since_update", None, "首页超过14天未更新"),  # no date at all
+        ("columns.veto_stale_count", 5, "动态要闻类"),
+        ("columns.long_stale_count", 10, "应更新但长期未更新"),
+        ("columns.blank_count", 5, "空白栏目"),
+    ):
+        card = compute_scorecard(config, GOOD | {key: value}, [], PLUGINS, homepage_ok=True)
+        assert card.verdict == "不合格", key
+        assert _item(card, prefix).status == FAIL
+        assert card.score == 100  # vetoes do not deduct, they fail
+    card = compute_scorecard(config, GOOD | {"columns.blank_count": 4}, [], PLUGINS, True)
+    assert card.verdict == "合格" and _item(card, "空白栏目").status == PASS
+    card = compute_scorecard(config, GOOD, [], PLUGINS, homepage_ok=False)
+    assert card.verdict == "不合格" and _item(card, "站点无法访问").status == FAIL
+
+
+def test_deductions_follow_config_points_and_caps():
+    site = GOOD | {"links.broken_homepage": 3, "links.broken_other": 12}
+    findings = [_stale_policy("政策文件"), _stale_policy("规范性文件")]
+    card = compute_scorecard(config_from_dict({}), site, findings, PLUGINS, True)
+    assert card.score == round(100 - 3 * 1 - 12 * 0.1 - 5, 1)  # policy item capped at 5
+    config = config_from_dict(
+        {
+            "report": {
+                "scorecard": {
+                    "pass_score": 99,
+                    "deductions": [
+                        {
+                            "id": "h",
+                            "title": "首页链接不可用",
+                            "site_data": "links.broken_homepage",
+                            "points": 2,
+                            "max_points": 4,
+                        },
+                    ],
+                }
+            }
+        }
+    )
+    card = compute_scorecard(config, site, findings, PLUGINS, True)
+    assert card.score == 96 and card.verdict == "不合格"  # below the configured pass score
+
+
+def test_missing_inputs_are_unchecked_never_passed():
+    card = compute_scorecard(config_from_dict({}), {}, [], ["links"], homepage_ok=None)
+    assert _item(card, "站点无法访问").status == UNCHECKED
+    for prefix in ("首页超过", "动态要闻类", "空白栏目", "首页链接不可用", "政策文件栏目"):
+        item = _item(card, prefix)
+        assert item.status == UNCHECKED, prefix
+        assert "未运行" in item.note or "未提供" in item.note or "未抓取" in item.note
+
+
+def test_units_prefix_column_rule_and_default():
+    config = config_from_dict(
+        {
+            "units": {
+                "default": "信息中心",
+                "map": [
+                    {"rule": "a11y.", "unit": "无障碍组"},
+                    {"rule": "links.broken", "prefix": "/czyjs/", "unit": "财务审计组"},
+                    {"prefix": "/zwgk/", "unit": "综合组"},
+                    {"column": "局长信箱", "unit": "执法监督组"},
+                ],
+            }
+        }
+    )
+    site = "http://www.x.gov.cn"
+    assert (
+        assign_unit("a11y.color-contrast", "信息中心", site + "/", site + "/", {}, config)
+        == "无障碍组"
+    )
+    assert (
+        assign_unit("links.broken", "信息中心", site + "/a", site + "/czyjs/1.html", {}, config)
+        == "财务审计组"
+    )
+    assert (
+        assign_unit("links.timeout", "信息中心", site + "/a", site + "/zwgk/x.html", {}, config)
+        == "综合组"
+    )
+    assert (
+        assign_unit("columns.stale", "信息中心", site + "/l/", None, {"column": "局长信箱"}, config)
+        == "执法监督组"
+    )
+    assert (
+        assign_unit("columns.blank", "政策法规组", site + "/l/", None, {}, config) == "政策法规组"
+    )
+    assert assign_unit("x.y", None, None, None, {}, config) == "信息中心"
