@@ -21,8 +21,11 @@ Binds 127.0.0.1 (or ``host="::1"``) on an ephemeral port.
 
 from __future__ import annotations
 
+import os
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -253,3 +256,18 @@ def serve_forever_in_subprocess() -> None:  # pragma: no cover - convenience for
 
 if __name__ == "__main__":  # pragma: no cover
     serve_forever_in_subprocess()
+
+
+def run_govaudit(
+    *args: str, cwd: str | None = None, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m govaudit.cli ARGS`` in a subprocess (Twisted's reactor cannot restart)."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "govaudit.cli", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
