@@ -42,6 +42,22 @@ class Lookup:
     cnames: list[str] = field(default_factory=list)
     elapsed_ms: float = 0.0
     error: str = ""
+    source: str = ""  # literal | override | dns | system: where the addresses came from
+
+
+@dataclass
+class NsLookup:
+    """The name servers of the zone that holds a host (found by walking up its labels)."""
+
+    host: str
+    zone: str = ""  # e.g. "example.gov.cn"; "" when no NS was found
+    names: list[str] = field(default_factory=list)  # NS host names, sorted
+    elapsed_ms: float = 0.0
+    error: str = ""
+
+
+#: How many CNAME hops are chased when a server answers with a chain but no address.
+MAX_CNAME_HOPS = 8
 
 
 def is_ip(host: str) -> bool:
@@ -67,6 +83,7 @@ class Resolver:
         )
         self.timeout = timeout
         self._cache: dict[tuple[str, int], Lookup] = {}
+        self._ns_cache: dict[str, NsLookup] = {}
         self._lock = threading.Lock()
         self._dns: dns.resolver.Resolver | None = None
         if self.server:
@@ -93,11 +110,14 @@ class Resolver:
         host = host.lower().rstrip(".").strip("[]")
         if is_ip(host):
             ip = ipaddress.ip_address(host)
-            return Lookup(host, family, [host] if ip.version == family else [])
+            return Lookup(host, family, [host] if ip.version == family else [], source="literal")
         forced = self.override(host, port)
         if forced is not None:
             return Lookup(
-                host, family, [a for a in forced if ipaddress.ip_address(a).version == family]
+                host,
+                family,
+                [a for a in forced if ipaddress.ip_address(a).version == family],
+                source="override",
             )
         key = (host, family)
         with self._lock:
@@ -124,24 +144,37 @@ class Resolver:
         try:
             infos = socket.getaddrinfo(host, None, fam, socket.SOCK_STREAM)
             addrs = list(dict.fromkeys(str(i[4][0]) for i in infos))
-            return Lookup(host, family, addrs, elapsed_ms=(time.perf_counter() - start) * 1000)
-        except socket.gaierror as exc:
-            return Lookup(
-                host, family, [], elapsed_ms=(time.perf_counter() - start) * 1000, error=str(exc)
-            )
+            elapsed = (time.perf_counter() - start) * 1000
+            return Lookup(host, family, addrs, elapsed_ms=elapsed, source="system")
+        except (socket.gaierror, UnicodeError) as exc:
+            elapsed = (time.perf_counter() - start) * 1000
+            return Lookup(host, family, [], elapsed_ms=elapsed, error=str(exc), source="system")
 
     def _query_dns(self, host: str, family: int) -> Lookup:
         start = time.perf_counter()
         rdtype = dns.rdatatype.A if family == 4 else dns.rdatatype.AAAA
-        out = Lookup(host, family)
+        out = Lookup(host, family, source="dns")
         try:
-            answer = self.dnspython().resolve(host, rdtype, raise_on_no_answer=False)
-            # The CNAME chain dnspython followed, in order.
-            for rrset in answer.response.answer:
-                if rrset.rdtype == dns.rdatatype.CNAME:
-                    out.cnames.extend(str(r.target).rstrip(".") for r in rrset)
-            if answer.rrset is not None:
-                out.addresses = [r.address for r in answer.rrset]
+            qname = host
+            for _hop in range(MAX_CNAME_HOPS):
+                answer = self.dnspython().resolve(
+                    dns.name.from_text(qname), rdtype, raise_on_no_answer=False
+                )
+                # The CNAME chain dnspython followed, in order.
+                hop_cnames: list[str] = []
+                for rrset in answer.response.answer:
+                    if rrset.rdtype == dns.rdatatype.CNAME:
+                        hop_cnames.extend(str(r.target).rstrip(".").lower() for r in rrset)
+                out.cnames.extend(c for c in hop_cnames if c not in out.cnames)
+                if answer.rrset is not None:
+                    out.addresses = [r.address for r in answer.rrset]
+                    break
+                # An authoritative server may answer with the CNAME alone (it does not
+                # chase names outside its zone): ask again for the canonical name.
+                target = str(answer.canonical_name).rstrip(".").lower()
+                if not hop_cnames or target == qname or target in (host, *out.cnames[:-1]):
+                    break
+                qname = target
         except dns.resolver.NXDOMAIN:
             out.error = "NXDOMAIN"
         except dns.resolver.NoNameservers as exc:
@@ -151,4 +184,48 @@ class Resolver:
         except dns.exception.DNSException as exc:
             out.error = f"{type(exc).__name__}: {exc}"
         out.elapsed_ms = (time.perf_counter() - start) * 1000
+        return out
+
+    def nameservers(self, host: str) -> NsLookup:
+        """NS names of the zone holding ``host``: ask for NS at ``host``, then each parent.
+
+        Stops at two labels (``example.cn``); a timeout ends the walk with an error rather
+        than guessing. Cached per run.
+        """
+        host = host.lower().rstrip(".").strip("[]")
+        with self._lock:
+            cached = self._ns_cache.get(host)
+        if cached is not None:
+            return cached
+        out = NsLookup(host)
+        start = time.perf_counter()
+        if is_ip(host) or "." not in host:
+            out.error = "not a domain name"
+        else:
+            labels = host.split(".")
+            for i in range(0, len(labels) - 1):
+                name = ".".join(labels[i:])
+                try:
+                    answer = self.dnspython().resolve(
+                        dns.name.from_text(name), dns.rdatatype.NS, raise_on_no_answer=False
+                    )
+                except dns.resolver.NXDOMAIN:
+                    continue
+                except dns.exception.Timeout:
+                    out.error = f"DNS timeout asking for NS of {name}"
+                    break
+                except dns.exception.DNSException as exc:
+                    out.error = f"{type(exc).__name__}: {exc}"
+                    break
+                if answer.canonical_name != dns.name.from_text(name):
+                    continue  # an alias: its NS belong to the target's zone (a CDN's), not ours
+                if answer.rrset is not None and answer.rrset.rdtype == dns.rdatatype.NS:
+                    out.zone = name
+                    out.names = sorted({str(r.target).rstrip(".").lower() for r in answer.rrset})
+                    break
+            else:
+                out.error = out.error or "no NS record found"
+        out.elapsed_ms = (time.perf_counter() - start) * 1000
+        with self._lock:
+            self._ns_cache[host] = out
         return out
