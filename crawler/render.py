@@ -1,0 +1,127 @@
+"""Chromium rendering for the crawler: a Scrapy downloader middleware.
+
+A request with ``meta["govaudit_render"]`` true is loaded in Debian's Chromium (through
+:mod:`govaudit.browser`, whose worker thread owns the Playwright objects) and answered with
+an :class:`~scrapy.http.HtmlResponse` holding the DOM after scripts ran, with
+``meta["rendered"] = True``; links inserted by JavaScript are then extracted and checked
+like any other. Other requests pass through untouched.
+
+When rendering fails (timeout, endless script, crash …) the reason goes into
+``meta["render_error"]`` and the request is downloaded normally, so a page is never lost
+because Chromium could not show it.
+
+Inputs, in order of preference: ``GOVAUDIT_CONFIG`` / ``GOVAUDIT_RESOLVER`` settings, else the
+spider's ``config`` attribute and the resolver bound to ``TWISTED_DNS_RESOLVER``.
+``GOVAUDIT_RENDER_WORKERS`` (default 1) browsers render in parallel.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scrapy import signals
+from scrapy.http import HtmlResponse, Request, Response
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.threads import deferToThread
+
+from govaudit.browser import BrowserPool, BrowserSettings, PageInfo, host_rules_for, hostname
+from govaudit.config import Config
+from govaudit.dns import Resolver
+
+log = logging.getLogger(__name__)
+
+
+class RenderMiddleware:
+    """Renders flagged requests in Chromium; one pool of browsers per crawl."""
+
+    def __init__(
+        self,
+        config: Config | None = None,
+        resolver: Resolver | None = None,
+        workers: int = 1,
+        settle_timeout: float = 1.0,
+    ) -> None:
+        self.config = config
+        self.resolver = resolver
+        self.workers = max(1, workers)
+        self.settle_timeout = settle_timeout
+        self.pool: BrowserPool | None = None
+        self.crawler: Any = None
+        self.rendered = 0
+        self.failed = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> RenderMiddleware:
+        s = crawler.settings
+        resolver = s.get("GOVAUDIT_RESOLVER")
+        if resolver is None:
+            bound = s.get("TWISTED_DNS_RESOLVER")
+            resolver = getattr(bound, "resolver", None) if isinstance(bound, type) else None
+        mw = cls(
+            config=s.get("GOVAUDIT_CONFIG"),
+            resolver=resolver,
+            workers=s.getint("GOVAUDIT_RENDER_WORKERS", 1),
+            settle_timeout=s.getfloat("GOVAUDIT_RENDER_SETTLE", 1.0),
+        )
+        mw.crawler = crawler
+        crawler.signals.connect(mw.close, signal=signals.spider_closed)
+        return mw
+
+    def _pool(self) -> BrowserPool:
+        if self.pool is None:
+            config = self.config
+            if config is None and self.crawler is not None:
+                config = getattr(self.crawler.spider, "config", None)
+            hosts: set[str] = set()
+            timeout = 15.0
+            if config is not None:
+                hosts = {hostname(u) for u in config.site.urls} | set(config.site.extra_hosts)
+                timeout = config.crawl.timeout
+            settings = BrowserSettings(
+                host_rules=host_rules_for(sorted(h for h in hosts if h), self.resolver),
+                navigation_timeout=timeout,
+                script_timeout=timeout,
+                settle_timeout=self.settle_timeout,
+                max_dialogs=1000,  # dismiss and carry on: the crawler wants the links
+            )
+            self.pool = BrowserPool(settings, size=self.workers)
+        return self.pool
+
+    async def process_request(self, request: Request) -> Response | None:
+        if not request.meta.get("govaudit_render"):
+            return None
+        pool = self._pool()
+        outcome = await maybe_deferred_to_future(deferToThread(pool.run, request.url, _snapshot))
+        if not outcome.ok or outcome.value is None:
+            self.failed += 1
+            reason = outcome.not_tested.describe() if outcome.not_tested else "无结果"
+            log.warning("rendering %s failed: %s; fetching it plainly", request.url, reason)
+            request.meta["render_error"] = reason
+            return None
+        html, info = outcome.value
+        self.rendered += 1
+        request.meta["rendered"] = True
+        headers = {k: v for k, v in info.headers.items() if k.lower() not in _DROP_HEADERS}
+        headers["Content-Type"] = "text/html; charset=utf-8"
+        return HtmlResponse(
+            url=info.final_url or request.url,
+            status=info.status or 200,
+            headers=headers,
+            body=html.encode("utf-8"),
+            encoding="utf-8",
+            request=request,
+        )
+
+    def close(self, spider: Any = None) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
+
+
+_DROP_HEADERS = {"content-type", "content-length", "content-encoding", "transfer-encoding"}
+
+
+def _snapshot(page: Any, info: PageInfo) -> tuple[str, PageInfo]:
+    """The job run in the browser thread: the DOM after scripts ran."""
+    return page.content(), info
