@@ -126,6 +126,11 @@ def build_bundle(
         bundle.run_dirs.append(store.run_dir(int(row["parent_run"])))
     if tracked.previous_run:
         bundle.run_dirs.append(store.run_dir(tracked.previous_run))
+    bundle.extra["titles"] = page_titles(
+        store,
+        [run_id, *(int(r) for r in {row.get("parent_run"), tracked.previous_run} if r)],
+        {f["page"] for f in [*tracked.findings, *tracked.fixed] if f.get("page")},
+    )
     bundle.units = unit_sections(bundle)
     bundle.scorecard = compute_scorecard(
         config,
@@ -140,6 +145,29 @@ def build_bundle(
         store, row.get("site") or "", run_id, config.report.history, today
     )
     return bundle
+
+
+def page_titles(store: Store, run_ids: list[int], urls: set[str]) -> dict[str, str]:
+    """Titles of the pages findings were seen on (first run in ``run_ids`` that has one)."""
+    from sqlalchemy import select
+
+    from reports.store import pages
+
+    titles: dict[str, str] = {}
+    wanted = sorted(urls)
+    for run_id in run_ids:
+        missing = [u for u in wanted if u not in titles]
+        for i in range(0, len(missing), 400):
+            chunk = missing[i : i + 400]
+            q = select(pages.c.url, pages.c.final_url, pages.c.title).where(
+                pages.c.run_id == run_id, pages.c.final_url.in_(chunk) | pages.c.url.in_(chunk)
+            )
+            with store.engine.connect() as conn:
+                for url, final, title in conn.execute(q):
+                    for key in (url, final):
+                        if title and key in urls:
+                            titles.setdefault(key, title.strip())
+    return titles
 
 
 def _public(f: dict[str, Any]) -> dict[str, Any]:

@@ -277,6 +277,15 @@ def cli_recheck(args: argparse.Namespace) -> int:
     from govaudit.cli import _today, build_config
 
     config = build_config(args)
+    if not getattr(args, "config", None):
+        # Without --config, recheck with the settings the run was made with (DNS overrides,
+        # timeouts, plugin options, unit map), keeping this invocation's data directory.
+        from govaudit.config import config_from_dict
+
+        row = Store.in_dir(config.data_dir).run_row(args.run)
+        if row and row.get("config"):
+            stored = dict(row["config"]) | {"data_dir": config.data_dir}
+            config = config_from_dict(stored, f"run {args.run}")
     try:
         outcome = recheck(
             config, args.run, unit=args.unit, out_dir=args.out, today=_today(args.today)
