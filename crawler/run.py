@@ -94,7 +94,10 @@ def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]
             # Long URLs are still links to check; the spider schedules everything itself.
             "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
         },
-        "EXTENSIONS": {"scrapy.extensions.logstats.LogStats": None},
+        "EXTENSIONS": {
+            "scrapy.extensions.logstats.LogStats": None,
+            "scrapy.extensions.remote_control.RemoteControl": None,  # no listening port
+        },
         "DOWNLOADER_MIDDLEWARES": {},
     }
     if resolver is not None:
