@@ -86,6 +86,9 @@ class IPv6Options(BaseModel):
     workers: int = Field(8, ge=1, le=64, description="Concurrent probes")
     max_redirects: int = Field(5, ge=0, le=20)
     verify_tls: bool = Field(True, description="Verify HTTPS certificates against the host name")
+    ca_file: str | None = Field(
+        None, description="PEM file of extra trusted CAs (an internal CA); default: the system's"
+    )
     max_failing_listed: int = Field(
         50, ge=1, description="Failing URLs listed in a finding's evidence"
     )
@@ -317,6 +320,7 @@ class IPv6Audit(AuditPlugin):
             self.resolver,
             timeout=opts.timeout,
             verify_tls=opts.verify_tls,
+            ca_file=opts.ca_file,
             max_redirects=opts.max_redirects,
             user_agent=f"govaudit/{__version__}" + (f" (+{contact})" if contact else ""),
         )

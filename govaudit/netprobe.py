@@ -248,6 +248,7 @@ class FamilyFetcher:
         max_body: int = 2_000_000,
         max_redirects: int = 5,
         user_agent: str = f"govaudit/{__version__}",
+        ca_file: str | None = None,
     ) -> None:
         self.resolver = resolver
         self.timeout = timeout
@@ -255,6 +256,8 @@ class FamilyFetcher:
         self.max_redirects = max_redirects
         self.user_agent = user_agent
         self.ssl_context = ssl.create_default_context()
+        if ca_file:  # in addition to the system's CAs (a bureau's internal CA)
+            self.ssl_context.load_verify_locations(cafile=ca_file)
         if not verify_tls:
             self.ssl_context.check_hostname = False
             self.ssl_context.verify_mode = ssl.CERT_NONE

@@ -6,6 +6,7 @@ Snapshots are written straight into a real SQLite store and audited with run_aud
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from datetime import datetime
@@ -20,7 +21,7 @@ from govaudit.dns import Resolver
 from govaudit.snapshot import Link, Page
 from reports.store import Store
 from tests.ipv6_servers import DualDNS, dual_http, v4_only_http
-from tests.loopback import Reply, Request
+from tests.loopback import Reply, Request, run_govaudit
 
 ARTICLE = "".join(
     f"<p>第{i}条 为进一步推进互联网协议第六版规模部署，本局对门户网站进行IPv6改造，"
@@ -49,9 +50,23 @@ def page(title: str) -> str:
     return f"<html><head><title>{title}</title></head><body><h1>{title}</h1>{ARTICLE[:400]}</body></html>"
 
 
-def site(host: str, path: str, family: int) -> Reply:
+def site(host: str, path: str, family: int, port: int = 0) -> Reply:
     """What every test host answers, per family. Anything not listed is 404."""
     html = lambda body: Reply(200, body.encode())  # noqa: E731
+    if host == "www.e2e.test":  # a small site for the end-to-end run through the crawler
+        if path == "/":
+            return html(
+                noisy_home(
+                    "<a href='/a.html'>甲</a><a href='/b.html'>乙</a><img src='/logo.png' alt='标识'>"
+                    f"<script src='http://cdn4.test:{port}/lib.js'></script>"
+                )
+            )
+        if path == "/a.html":
+            return html(
+                "<html><title>甲</title><a href='/'>首页</a><a href='/d.html'>丁</a>"
+                "<a href='/e.html'>戊</a></html>"
+            )
+        host = "www.dual.test"  # the other pages as on the dual-stack host
     if host in ("www.dual.test", "alias.dual.test"):
         if path == "/":
             return html(noisy_home())
@@ -100,8 +115,8 @@ def site(host: str, path: str, family: int) -> Reply:
 
 def app(family: int):
     def handler(req: Request) -> Reply:
-        host = req.headers.get("host", "").rsplit(":", 1)[0]
-        return site(host, urlsplit(req.path).path, family)
+        host, _, port = req.headers.get("host", "").rpartition(":")
+        return site(host, urlsplit(req.path).path, family, int(port or 0))
 
     return handler
 
@@ -141,6 +156,8 @@ def records() -> dict:
         "www.v6err.test": both,
         "www.similar.test": both,
         "www.redir.test": both,
+        "www.e2e.test": both,
+        "e2e.test": {"NS": ["ns1.dual.test", "ns2.dual.test"]},
         "www.mapped.test": {"A": ["127.0.0.1"], "AAAA": ["::ffff:7f00:1"]},
     }
 
@@ -394,3 +411,29 @@ def test_noise_is_stripped_and_content_is_not():
     assert "<time>" in strip_noise("当前时间 12:30:45") and "2024-01-01" in strip_noise(
         "2024-01-01"
     )
+
+
+# ---- end to end: `govaudit audit --dns-server` crawls, then audits -----------------------
+@pytest.mark.slow
+def test_cli_audit_with_dns_server_reports_ipv6(net, tmp_path):
+    config = tmp_path / "govaudit.toml"
+    config.write_text("[plugins.ipv6]\ntimeout = 2.0\nports = []\n", encoding="utf-8")
+    url = net.url("www.e2e.test")
+    proc = run_govaudit(
+        "audit", url, "--config", str(config), "--dns-server", net.dns.server,
+        "--plugins", "ipv6,links", "--data-dir", str(tmp_path / "data"),
+        "--out", str(tmp_path / "out"), "--timeout", "3", cwd=str(tmp_path),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    data = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert data["run"]["errors"] == []
+    ipv6 = [f for f in data["findings"] if f["plugin"] == "ipv6"]
+    assert {f["rule"] for f in ipv6} == {"ipv6.link_support_low"}, ipv6
+    by_level = {f["evidence"]["level"]: f["evidence"] for f in ipv6}
+    # 二级: a.html, logo.png ok; b.html 404 over IPv6, cdn4.test has no AAAA.
+    assert (by_level["二级"]["supported"], by_level["二级"]["total"]) == (2, 4)
+    # 三级: d.html ok; e.html 500 over IPv6.
+    assert (by_level["三级"]["supported"], by_level["三级"]["total"]) == (1, 2)
+    assert {x["url"] for x in by_level["三级"]["failing"]} == {net.url("www.e2e.test", "/e.html")}
+    report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "IPv6" in report and "二级链接IPv6支持率" in report
