@@ -105,7 +105,7 @@ def test_untrusted_certificate_fails_unless_verification_is_off(tls):
 @pytest.fixture(scope="module")
 def plain():
     v4, v6 = dual_http()
-    for srv, fam in ((v4, 4), (v6, 6)):
+    for srv in (v4, v6):
         srv.route("/loop-a", status=302, headers={"Location": "/loop-b"})
         srv.route("/loop-b", status=302, headers={"Location": "/loop-a"})
         srv.route("/once", delay=0.3, html="<p>slow once</p>")
