@@ -1,0 +1,161 @@
+"""The bundled demo bureau website (临川市自然资源和规划局, fictional) and ``govaudit demo``.
+
+``govaudit demo`` serves the site on loopback with its own DNS zone, audits it in this
+process and prints a summary. The first run in a data directory audits revision 1 (every
+planted defect); later runs audit revision 2, where some defects are fixed and one is new,
+so the report shows 已整改 and 新发现. See EXPECTED.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import Counter
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATA_DIR = "govaudit-data/demo"
+STATE_FILE = "demo-state.json"
+
+
+def _anchor(value: str | None) -> date:
+    from govaudit.config import ConfigError
+
+    if not value:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"--today: {value!r} is not a date; write YYYY-MM-DD") from None
+
+
+def _has_good_demo_run(data_dir: Path) -> bool:
+    if not (data_dir / "govaudit.sqlite").exists():
+        return False
+    from govaudit.demo.site import WWW
+    from reports.store import Store
+
+    store = Store.in_dir(data_dir)
+    return any(r.status == "succeeded" and WWW in r.site for r in store.list_runs(limit=500))
+
+
+def _saved_port(data_dir: Path) -> int:
+    try:
+        return int(json.loads((data_dir / STATE_FILE).read_text())["port"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def _start(anchor: date, revision: int, port: int, data_dir: Path) -> Any:
+    """Start the demo on ``port`` (or the port of the last demo run, so URLs and
+    fingerprints stay the same from run to run; or any free port)."""
+    from govaudit.demo.server import DemoSite
+
+    candidates = [port] if port else [p for p in (_saved_port(data_dir),) if p] + [0]
+    last_error: OSError | None = None
+    for p in candidates:
+        try:
+            demo = DemoSite(anchor=anchor, revision=revision, port=p).start()
+        except OSError as exc:
+            last_error = exc
+            continue
+        if p == 0 and _saved_port(data_dir):
+            print(
+                f"[demo] port {_saved_port(data_dir)} is busy; using {demo.port} "
+                "(run-to-run tracking compares URLs, so findings may show as new)",
+                file=sys.stderr,
+            )
+        data_dir.mkdir(parents=True, exist_ok=True)
+        (data_dir / STATE_FILE).write_text(json.dumps({"port": demo.port}))
+        return demo
+    raise OSError(f"cannot start the demo site on port {port}: {last_error}")
+
+
+def _config(demo: Any, data_dir: Path, user_config: str | None) -> Any:
+    """The demo's config, with the user's config file (if any) laid over it."""
+    import tomllib
+
+    from govaudit.config import ConfigError, config_from_dict
+
+    data = demo.config_dict(data_dir.resolve())
+    if user_config:
+        try:
+            user = tomllib.loads(Path(user_config).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{user_config}: {exc}") from None
+        for key, value in user.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        data["site"]["urls"] = [demo.base_url]
+        data["dns"]["server"] = demo.dns_server
+        data["data_dir"] = str(data_dir.resolve())
+    return config_from_dict(data, user_config or "demo config")
+
+
+def _summary(findings_path: Path) -> None:
+    try:
+        data = json.loads(findings_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    by_rule = Counter(f["rule"] for f in data.get("findings", []))
+    print("发现的问题（按规则）：")
+    for rule, n in sorted(by_rule.items()):
+        print(f"  {rule:<40} {n}")
+
+
+def cli_demo(args: argparse.Namespace) -> int:
+    """``govaudit demo``: serve the demo site and audit it (or only serve it)."""
+    data_dir = Path(getattr(args, "data_dir", None) or DEFAULT_DATA_DIR)
+    anchor = _anchor(getattr(args, "today", None))
+    revision = 2 if _has_good_demo_run(data_dir) else 1
+    if args.serve_only:
+        revision = 1
+    demo = _start(anchor, revision, int(getattr(args, "port", 0) or 0), data_dir)
+    try:
+        print(f"演示网站：{demo.base_url}（第 {revision} 版，日期基准 {anchor:%Y-%m-%d}）")
+        print(f"DNS 服务器：{demo.dns_server}（--dns-server {demo.dns_server}）")
+        if args.serve_only:
+            config_path = demo.write_config(data_dir)
+            for role, url in demo.host_urls().items():
+                print(f"  {role:<18} {url}")
+            print(f"配置文件：{config_path.resolve()}")
+            print(
+                f"审计命令：govaudit audit --config {config_path} --today {anchor:%Y-%m-%d}\n"
+                "按 Ctrl-C 停止。",
+                flush=True,
+            )
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return 0
+        from govaudit.pipeline import audit_site
+
+        config = _config(demo, data_dir, getattr(args, "config", None))
+        outcome = audit_site(config, args.out, None, today=anchor)
+        if outcome.exit_code == 2:
+            print(f"govaudit: cannot run: {outcome.reason}", file=sys.stderr)
+            return 2
+        c = outcome.counts
+        print(
+            f"运行 {outcome.run_id}：严重 {c.get('error', 0)} 项，警告 {c.get('warning', 0)} 项，"
+            f"提示 {c.get('info', 0)} 项"
+        )
+        if outcome.out_dir:
+            _summary(Path(outcome.out_dir, "findings.json"))
+            print(f"report: {Path(outcome.out_dir, 'report.html').resolve()}")
+            print(f"findings: {Path(outcome.out_dir, 'findings.json').resolve()}")
+            xlsx = Path(outcome.out_dir, "整改清单.xlsx")
+            if xlsx.exists():
+                print(f"整改清单: {xlsx.resolve()}")
+        if revision == 1:
+            print("再次运行 govaudit demo 将审计第 2 版网站（部分问题已整改、新增一个问题）。")
+        # The demo exists to show findings: planted errors are expected, not a failure.
+        return 0
+    finally:
+        demo.stop()

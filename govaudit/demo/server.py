@@ -1,0 +1,367 @@
+"""Serve the demo bureau site on loopback, with its own DNS zone.
+
+    with DemoSite(anchor=date(2026, 11, 26), revision=1) as demo:
+        demo.base_url            # http://www.lcnr.gov.cn:PORT/
+        demo.dns_server          # "127.0.0.1:PORT" (dnslib; also answers on [::1]:PORT)
+        config = demo.write_config(tmp_path)   # TOML for `govaudit audit --config`
+
+Servers (all threads, all stopped by ``stop()``):
+- the main HTTP server on 127.0.0.1:P and [::1]:P (dual stack, same port), serving
+  www.lcnr.gov.cn, static.lcnr.gov.cn, m.lcnr.gov.cn and www.lcs.gov.cn by Host header;
+- zwfw.lcnr.gov.cn on 127.0.0.1:P2 only, while [::1]:P2 is held bound but not listening
+  (its AAAA points at ::1: IPv6 connection refused);
+- 127.0.0.1:P3 bound and never listening: gis.lcnr.gov.cn links get "connection refused";
+- the DNS zone (ZoneServer).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections import deque
+from datetime import date
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from govaudit.demo import site
+from govaudit.demo.dnsserver import ZoneServer
+from govaudit.demo.site import DemoContent, Ports
+
+#: Responsible units of the demo bureau (names from the work plan's task table).
+UNITS = {
+    "综合组": "zhb@example.org",
+    "信息中心": "xxzx@example.org",
+    "政策法规组": "zcfg@example.org",
+    "财务审计组": "cwsj@example.org",
+    "执法监督组": "zfjd@example.org",
+}
+
+#: URL prefix → unit (domain.md's table, by column).
+UNIT_MAP = [
+    ("/zwgk/fdzdgknr/czyjs/", "财务审计组"),
+    ("/zwgk/fdzdgknr/fgwj/", "政策法规组"),
+    ("/zwgk/", "综合组"),
+    ("/zcwj/", "政策法规组"),
+    ("/zcjd/", "政策法规组"),
+    ("/hygk/", "综合组"),
+    ("/gzcy/jzxx/", "执法监督组"),
+    ("/gzcy/yjzj/", "信息中心"),
+    ("/gzcy/", "信息中心"),
+    ("/tzgg/", "综合组"),
+    ("/xwzx/", "综合组"),
+]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    protocol_version = "HTTP/1.0"
+    server_version = "LcnrWeb/1.0"
+    sys_version = ""
+    timeout = 30
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        pass
+
+    def _serve(self, head: bool) -> None:
+        demo = self.server.demo
+        host = (self.headers.get("Host") or "").strip()
+        host = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+        host = host.strip("[]").lower()
+        parts = urlsplit(self.path)
+        path = unquote(parts.path) or "/"
+        v6 = self.server.address_family == socket.AF_INET6
+        if self.server.only_host:
+            host = self.server.only_host
+        demo.requests.append((self.command, host, path, parts.query, v6))
+        reply = demo.content.respond(host, path, parts.query, v6)
+        if reply.hang:
+            demo.stopping.wait(600)
+            self.close_connection = True
+            return
+        if reply.delay and demo.stopping.wait(reply.delay):
+            self.close_connection = True
+            return
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", reply.content_type)
+            self.send_header("Content-Length", str(len(reply.body)))
+            for k, v in reply.headers.items():
+                self.send_header(k, v)
+            self.end_headers()
+            if not head:
+                self.wfile.write(reply.body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        self._serve(head=False)
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        self._serve(head=True)
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.send_error(405, "Method Not Allowed")
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, addr: tuple[str, int], demo: DemoSite, only_host: str = "") -> None:
+        self.address_family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
+        self.demo = demo
+        self.only_host = only_host
+        super().__init__(addr, _Handler)
+
+    def server_bind(self) -> None:
+        if self.address_family == socket.AF_INET6:
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        # Skip HTTPServer.server_bind: it calls getfqdn(), a DNS lookup.
+        self.socket.bind(self.server_address)
+        self.server_address = self.socket.getsockname()[:2]
+        self.server_name, self.server_port = "localhost", self.server_address[1]
+
+
+def _reserve(addr: str, port: int) -> socket.socket:
+    """A TCP socket bound to (addr, port) that never listens: connecting is refused."""
+    family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+    s = socket.socket(family, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    try:
+        s.bind((addr, port))
+    except OSError:
+        s.close()
+        raise
+    return s
+
+
+class DemoSite:
+    """The demo bureau website and its DNS zone, on loopback. Start/stop or use ``with``."""
+
+    def __init__(self, anchor: date | None = None, revision: int = 1, port: int = 0) -> None:
+        if revision not in (1, 2):
+            raise ValueError(f"revision must be 1 or 2, not {revision!r}")
+        self.anchor = anchor or date.today()
+        self.revision = revision
+        self.requested_port = port
+        self.requests: deque[tuple[str, str, str, str, bool]] = deque(maxlen=10_000)
+        self.stopping = threading.Event()
+        self._servers: list[_HTTPServer] = []
+        self._threads: list[threading.Thread] = []
+        self._reserved: list[socket.socket] = []
+        self.zone: ZoneServer | None = None
+        self.ports: Ports | None = None
+        self.content: DemoContent | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> DemoSite:
+        if self._servers:
+            return self
+        self.stopping.clear()
+        try:
+            self._bind_all()
+            assert self.ports is not None
+            self.content = DemoContent(self.anchor, self.revision, self.ports)
+            self.zone = ZoneServer(self.dns_records(), ipv6=True).start()
+            for srv in self._servers:
+                t = threading.Thread(
+                    target=srv.serve_forever,
+                    kwargs={"poll_interval": 0.05},
+                    name=f"demo-http-{srv.server_address[0]}:{srv.server_address[1]}",
+                    daemon=True,
+                )
+                t.start()
+                self._threads.append(t)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _bind_all(self) -> None:
+        fixed = self.requested_port
+        for attempt in range(30):
+            servers: list[_HTTPServer] = []
+            reserved: list[socket.socket] = []
+            try:
+                v4 = _HTTPServer(("127.0.0.1", fixed), self)
+                servers.append(v4)
+                port = v4.server_address[1]
+                servers.append(_HTTPServer(("::1", port), self))
+                zwfw = _HTTPServer(("127.0.0.1", fixed + 1 if fixed else 0), self, site.ZWFW)
+                servers.append(zwfw)
+                zport = zwfw.server_address[1]
+                reserved.append(_reserve("::1", zport))
+                reserved.append(_reserve("127.0.0.1", fixed + 2 if fixed else 0))
+            except OSError:
+                for s in servers:
+                    s.server_close()
+                for r in reserved:
+                    r.close()
+                if fixed or attempt == 29:
+                    raise
+                continue
+            self._servers, self._reserved = servers, reserved
+            self.ports = Ports(www=port, zwfw=zport, refused=reserved[1].getsockname()[1])
+            return
+
+    def stop(self) -> None:
+        self.stopping.set()
+        for srv in self._servers:
+            srv.shutdown() if self._threads else None
+        for srv in self._servers:
+            srv.server_close()
+        for t in self._threads:
+            t.join(timeout=5)
+        for r in self._reserved:
+            r.close()
+        if self.zone is not None:
+            self.zone.stop()
+        self._servers, self._threads, self._reserved, self.zone = [], [], [], None
+
+    def __enter__(self) -> DemoSite:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ------------------------------------------------------------------ addresses
+
+    @property
+    def port(self) -> int:
+        if self.ports is None:
+            raise RuntimeError("DemoSite is not started")
+        return self.ports.www
+
+    @property
+    def base_url(self) -> str:
+        """The homepage, e.g. http://www.lcnr.gov.cn:PORT/"""
+        return self.url("/")
+
+    def url(self, path: str = "/", host: str = site.WWW) -> str:
+        """Absolute URL of ``path`` on one of the demo hosts."""
+        if self.content is None:
+            raise RuntimeError("DemoSite is not started")
+        return self.content.url(host, path)
+
+    @property
+    def dns_server(self) -> str:
+        if self.zone is None:
+            raise RuntimeError("DemoSite is not started")
+        return self.zone.server
+
+    @property
+    def hosts(self) -> dict[str, str]:
+        """Role → hostname of every demo host."""
+        return {
+            "www": site.WWW,
+            "static": site.STATIC,
+            "ipv6_unreachable": site.ZWFW,
+            "ipv6_mismatch": site.MOBILE,
+            "refused": site.GIS,
+            "partner": site.PARTNER,
+            "dns_failure": site.INVALID,
+            "ns1": site.NS1,
+            "ns2": site.NS2,
+        }
+
+    def host_urls(self) -> dict[str, str]:
+        """Role → homepage URL (with port) of each host that has one."""
+        return {
+            role: self.url("/", host)
+            for role, host in self.hosts.items()
+            if role not in ("ns1", "ns2", "dns_failure")
+        } | {"dns_failure": f"http://{site.INVALID}/"}
+
+    def dns_records(self) -> dict[str, dict[str, list[str]]]:
+        both = {"A": ["127.0.0.1"], "AAAA": ["::1"]}
+        return {
+            site.ZONE: {"NS": [site.NS1, site.NS2]},
+            site.NS1: dict(both),
+            site.NS2: {"A": ["127.0.0.1"]},
+            site.WWW: dict(both),
+            site.STATIC: {"A": ["127.0.0.1"]},
+            site.ZWFW: dict(both),
+            site.MOBILE: dict(both),
+            site.GIS: {"A": ["127.0.0.1"]},
+            "lcs.gov.cn": {"NS": ["ns1.lcs.gov.cn", "ns2.lcs.gov.cn"]},
+            "ns1.lcs.gov.cn": dict(both),
+            "ns2.lcs.gov.cn": dict(both),
+            site.PARTNER: dict(both),
+        }
+
+    # ------------------------------------------------------------------ config
+
+    def config_dict(self, data_dir: str | Path) -> dict[str, Any]:
+        return {
+            "data_dir": str(data_dir),
+            "site": {"name": site.SITE_NAME, "urls": [self.base_url]},
+            "crawl": {
+                "max_pages": 400,
+                "max_depth": 10,
+                "max_query_variants": 10,
+                "obey_robots": False,
+                "contact": "xxzx@example.org",
+                "timeout": 3,
+                "retries": 0,
+                "concurrency_per_host": 8,
+            },
+            "dns": {"server": self.dns_server},
+            "units": {
+                "default": "信息中心",
+                "unit": [{"name": n, "emails": [e]} for n, e in UNITS.items()],
+                "map": [{"prefix": p, "unit": u} for p, u in UNIT_MAP],
+            },
+        }
+
+    def write_config(self, data_dir: str | Path) -> Path:
+        """Write ``data_dir/demo.toml`` for ``govaudit audit --config`` and return its path."""
+        data_dir = Path(data_dir)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path = data_dir / "demo.toml"
+        path.write_text(to_toml(self.config_dict(data_dir.resolve())), encoding="utf-8")
+        return path
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, list):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    raise TypeError(f"cannot write {type(v).__name__} to TOML")
+
+
+def to_toml(data: dict[str, Any], prefix: str = "") -> str:
+    """Enough TOML for the demo config: scalars, lists, tables and arrays of tables."""
+    lines = [f"# govaudit config for the bundled demo site ({site.SITE_NAME}); generated."]
+    lines = lines if not prefix else []
+    tables = []
+    for k, v in data.items():
+        if isinstance(v, dict):
+            tables.append((k, v))
+        elif isinstance(v, list) and v and all(isinstance(x, dict) for x in v):
+            tables.append((k, v))
+        else:
+            lines.append(f"{k} = {_toml_value(v)}")
+    for k, v in tables:
+        name = f"{prefix}{k}"
+        if isinstance(v, dict):
+            lines.append(f"\n[{name}]")
+            lines.append(to_toml(v, f"{name}."))
+        else:
+            for item in v:
+                lines.append(f"\n[[{name}]]")
+                lines.append(to_toml(item, f"{name}."))
+    text = "\n".join(x.rstrip("\n") for x in lines if x != "") + "\n"
+    while "\n\n\n" in text:
+        text = text.replace("\n\n\n", "\n\n")
+    return text
