@@ -463,6 +463,8 @@ class IPv6Audit(AuditPlugin):
     ) -> Finding:
         via = f"（经CNAME {' → '.join(look6.cnames)}）" if look6.cnames else ""
         extra = "；仅有IPv4映射地址" if mapped else ""
+        if look6.source == "override":
+            extra += "；地址由 --resolve 指定，请同时为IPv6地址添加一条 --resolve"
         return Finding(
             rule="ipv6.no_aaaa",
             url=url,
@@ -585,6 +587,14 @@ class IPv6Audit(AuditPlugin):
     def _nameservers(self, host: str) -> list[Finding]:
         opts: IPv6Options = self.options  # type: ignore[assignment]
         if not host:
+            return []
+        pinned = self.resolver.override(host) is not None
+        if pinned and not self.ctx.config.dns.server:
+            # The host is pinned with --resolve (a staging server) and there is no DNS
+            # server to ask: its public name servers are not what is being audited.
+            note = "主机地址由 --resolve 指定且未配置DNS服务器，未检查域名服务器"
+            self.ctx.site_data["ipv6.nameservers"] = {"zone": "", "error": "skipped", "note": note}
+            self.rows.append(["域名服务器", host, "—", "", "", "", note])
             return []
         ns = self.resolver.nameservers(host)
         info: dict[str, Any] = {"zone": ns.zone, "error": ns.error, "servers": []}

@@ -174,19 +174,25 @@ def net():
             yield Net(dns, v4, v6, q, r)
 
 
-def audit(tmp_path, net: Net, url: str, links: list[Link] = (), pages: list[Page] = (), **opts):
+def audit(
+    tmp_path, net: Net, url: str, links: list[Link] = (), pages: list[Page] = (), dns=None, **opts
+):
     store = Store(tmp_path / "govaudit.sqlite")
     run_id = store.create_run(site=url, config={}, start_urls=[url])
     store.add_pages(
         run_id, [Page(url=url, final_url=url, status_code=200, html="<html></html>"), *pages]
     )
     store.add_links(run_id, list(links))
-    options = {"timeout": 1.0, "dns_timeout": 0.5, "ports": [], "check_links": bool(links)}
+    options = {"timeout": 2.0, "dns_timeout": 1.0, "ports": [], "check_links": bool(links)}
     options.update(opts)
     config = config_from_dict(
-        {"site": {"urls": [url]}, "dns": {"server": net.dns.server}, "plugins": {"ipv6": options}}
+        {
+            "site": {"urls": [url]},
+            "dns": dns or {"server": net.dns.server},
+            "plugins": {"ipv6": options},
+        }
     )
-    result = run_audits(store, run_id, config, ["ipv6"], resolver=Resolver(config.dns, timeout=1))
+    result = run_audits(store, run_id, config, ["ipv6"], resolver=Resolver(config.dns, timeout=2))
     assert result.errors == []
     return result
 
@@ -437,3 +443,19 @@ def test_cli_audit_with_dns_server_reports_ipv6(net, tmp_path):
     assert {x["url"] for x in by_level["三级"]["failing"]} == {net.url("www.e2e.test", "/e.html")}
     report = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert "IPv6" in report and "二级链接IPv6支持率" in report
+
+
+def test_resolve_pins_without_dns_server_skip_name_servers(net, tmp_path):
+    host, port = "www.staging.test", net.port
+    pins = {"resolve": [f"{host}:{port}:127.0.0.1", f"{host}:{port}:::1"]}
+    # Served like the dual-stack host; no query may leave for the system's DNS server.
+    net.v4.route("/staging/", html=page("staging"))
+    net.v6.route("/staging/", html=page("staging"))
+    result = audit(tmp_path, net, net.url(host, "/staging/"), dns=pins)
+    assert result.findings == []
+    assert result.site_data["ipv6.nameservers"]["error"] == "skipped"
+    v4_only = audit(
+        tmp_path / "2", net, net.url(host, "/staging/"), dns={"resolve": pins["resolve"][:1]}
+    )
+    [f] = v4_only.findings
+    assert f["rule"] == "ipv6.no_aaaa" and "--resolve" in f["message"]
