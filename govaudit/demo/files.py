@@ -87,17 +87,65 @@ def docx(text: str = "临川市自然资源和规划局 附件") -> bytes:
 
 @cache
 def xlsx(title: str = "预算表") -> bytes:
-    """A small spreadsheet (openpyxl) with a header and two rows."""
-    from openpyxl import Workbook
+    """A small spreadsheet (SpreadsheetML written by hand: no openpyxl import at start-up)."""
+    from xml.sax.saxutils import escape
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = title[:31]
-    ws.append(["科目", "金额（万元）"])
-    ws.append(["一般公共服务支出", 1234.5])
-    ws.append(["自然资源海洋气象等支出", 5678.9])
+    rows = [
+        ("科目", "金额（万元）"),
+        ("一般公共服务支出", 1234.5),
+        ("自然资源海洋气象等支出", 5678.9),
+    ]
+
+    def cell(ref: str, value: object) -> str:
+        if isinstance(value, int | float):
+            return f'<c r="{ref}"><v>{value}</v></c>'
+        return f'<c r="{ref}" t="inlineStr"><is><t>{escape(str(value))}</t></is></c>'
+
+    sheet_rows = "".join(
+        f'<row r="{i}">'
+        + "".join(cell(f"{col}{i}", v) for col, v in zip("AB", row, strict=True))
+        + "</row>"
+        for i, row in enumerate(rows, 1)
+    )
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    ct = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    parts = {
+        "[Content_Types].xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+            '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+            '<Default Extension="xml" ContentType="application/xml"/>'
+            f'<Override PartName="/xl/workbook.xml" ContentType="{ct}.sheet.main+xml"/>'
+            f'<Override PartName="/xl/worksheets/sheet1.xml" ContentType="{ct}.worksheet+xml"/>'
+            "</Types>"
+        ),
+        "_rels/.rels": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/officeDocument" Target="xl/workbook.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/workbook.xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            f'<workbook xmlns="{main}" xmlns:r="{rel}"><sheets>'
+            f'<sheet name="{escape(title[:31])}" sheetId="1" r:id="rId1"/></sheets></workbook>'
+        ),
+        "xl/_rels/workbook.xml.rels": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+            f'<Relationship Id="rId1" Type="{rel}/worksheet" Target="worksheets/sheet1.xml"/>'
+            "</Relationships>"
+        ),
+        "xl/worksheets/sheet1.xml": (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+            f'<worksheet xmlns="{main}"><sheetData>{sheet_rows}</sheetData></worksheet>'
+        ),
+    }
     buf = io.BytesIO()
-    wb.save(buf)
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in parts.items():
+            z.writestr(name, content)
     return buf.getvalue()
 
 

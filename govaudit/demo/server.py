@@ -8,9 +8,9 @@
 Servers (all threads, all stopped by ``stop()``):
 - the main HTTP server on 127.0.0.1:P and [::1]:P (dual stack, same port), serving
   www.lcnr.gov.cn, static.lcnr.gov.cn, m.lcnr.gov.cn and www.lcs.gov.cn by Host header;
-- zwfw.lcnr.gov.cn on 127.0.0.1:P2 only, while [::1]:P2 is held bound but not listening
+- zwfw.lcnr.gov.cn on 127.0.0.1:P+1 only, while [::1]:P+1 is held bound but not listening
   (its AAAA points at ::1: IPv6 connection refused);
-- 127.0.0.1:P3 bound and never listening: gis.lcnr.gov.cn links get "connection refused";
+- 127.0.0.1:P+2 bound and never listening: gis.lcnr.gov.cn links get "connection refused";
 - the DNS zone (ZoneServer).
 """
 
@@ -117,6 +117,7 @@ class _HTTPServer(ThreadingHTTPServer):
         super().__init__(addr, _Handler)
 
     def server_bind(self) -> None:
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if self.address_family == socket.AF_INET6:
             self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
         # Skip HTTPServer.server_bind: it calls getfqdn(), a DNS lookup.
@@ -184,30 +185,33 @@ class DemoSite:
         return self
 
     def _bind_all(self) -> None:
+        """Bind P (127.0.0.1 and ::1), P+1 (zwfw, IPv4 only; ::1 held) and P+2 (refused).
+
+        Consecutive ports, so ``DemoSite(port=P)`` later reproduces every URL of a run."""
         fixed = self.requested_port
-        for attempt in range(30):
+        for attempt in range(50):
             servers: list[_HTTPServer] = []
             reserved: list[socket.socket] = []
             try:
                 v4 = _HTTPServer(("127.0.0.1", fixed), self)
                 servers.append(v4)
                 port = v4.server_address[1]
+                if port > 65533:
+                    raise OSError(f"port {port} leaves no room for P+1 and P+2")
                 servers.append(_HTTPServer(("::1", port), self))
-                zwfw = _HTTPServer(("127.0.0.1", fixed + 1 if fixed else 0), self, site.ZWFW)
-                servers.append(zwfw)
-                zport = zwfw.server_address[1]
-                reserved.append(_reserve("::1", zport))
-                reserved.append(_reserve("127.0.0.1", fixed + 2 if fixed else 0))
+                servers.append(_HTTPServer(("127.0.0.1", port + 1), self, site.ZWFW))
+                reserved.append(_reserve("::1", port + 1))
+                reserved.append(_reserve("127.0.0.1", port + 2))
             except OSError:
-                for s in servers:
-                    s.server_close()
+                for srv in servers:
+                    srv.server_close()
                 for r in reserved:
                     r.close()
-                if fixed or attempt == 29:
+                if fixed or attempt == 49:
                     raise
                 continue
             self._servers, self._reserved = servers, reserved
-            self.ports = Ports(www=port, zwfw=zport, refused=reserved[1].getsockname()[1])
+            self.ports = Ports(www=port, zwfw=port + 1, refused=port + 2)
             return
 
     def stop(self) -> None:
