@@ -139,6 +139,7 @@ class BrowserSettings:
     viewport: tuple[int, int] = (1280, 900)
     user_agent: str | None = None
     launch_timeout: float = 30.0
+    resolver: Resolver | None = None  # for hosts met later (not in host_rules)
 
     def resolver_rules(self) -> str:
         """The --host-resolver-rules value: site names mapped, every other name unresolvable."""
@@ -225,6 +226,7 @@ class BrowserWorker:
         self._blackhole = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._blackhole.bind(("127.0.0.1", 0))  # bound, never listening: connects are refused
         self._dead = False
+        self._tried_hosts: set[str] = set()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
@@ -327,10 +329,14 @@ class BrowserWorker:
                     and host
                     and not is_ip(host)
                     and host not in self.settings.host_rules
+                    and host not in self._tried_hosts
                 ):
-                    # A host not in the resolver rules: add it and relaunch.
-                    self.settings.host_rules.update(host_rules_for([host]))
-                    browser, context = self._shutdown(browser)
+                    # A host not in the resolver rules: add it (if it resolves) and relaunch.
+                    self._tried_hosts.add(host)
+                    found = host_rules_for([host], self.settings.resolver)
+                    if found:
+                        self.settings.host_rules.update(found)
+                        browser, context = self._shutdown(browser)
                 if browser is not None and (
                     not browser.is_connected() or self.pages_served >= self.settings.recycle_after
                 ):

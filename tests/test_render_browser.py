@@ -1,0 +1,164 @@
+"""govaudit.browser in real Chromium: hostile pages never hang the pool, names resolve only
+through the run's resolver, pages are closed and browsers recycled without leaks."""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+import pytest
+
+from govaudit.browser import (
+    BrowserPool,
+    BrowserSettings,
+    BrowserWorker,
+    NotTestedReason,
+    host_rules_for,
+)
+from govaudit.config import DnsConfig
+from govaudit.dns import Resolver
+from tests.loopback import LoopbackServer
+
+pytestmark = pytest.mark.browser
+
+PAGE = '<!DOCTYPE html><html lang="zh-CN"><head><title>{t}</title></head><body>{b}</body></html>'
+
+
+@pytest.fixture(scope="module")
+def site():
+    with LoopbackServer() as srv:
+        srv.route("/ok", html=PAGE.format(t="正常", b="<a href='/x'>x</a>"))
+        srv.route("/loop", html=PAGE.format(t="loop", b="<script>for(;;){}</script>"))
+        srv.route(
+            "/late-loop", html=PAGE.format(t="ll", b="<script>onload=()=>{for(;;){}}</script>")
+        )
+        srv.route(
+            "/alert", html=PAGE.format(t="a", b="<script>alert('欢迎');confirm('?')</script>")
+        )
+        srv.route("/slow", html=PAGE.format(t="slow", b="<img src='/never.png' alt=''>"))
+        srv.route("/never.png", delay=60, body=b"", content_type="image/png")
+        srv.route("/gone", status=404, html="<title>404</title>")
+        srv.route(
+            "/js",
+            html=PAGE.format(
+                t="js", b="<div id=m></div><script>m.innerHTML='<a href=/new>新</a>'</script>"
+            ),
+        )
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def resolver(site):
+    return Resolver(DnsConfig(resolve=[f"www.demo.gov.cn:{site.port}:127.0.0.1"]))
+
+
+@pytest.fixture(scope="module")
+def pool(site, resolver):
+    # One Chromium for the whole module; tests that need other limits change and restore them.
+    settings = BrowserSettings(
+        navigation_timeout=3,
+        script_timeout=10,
+        probe_timeout=2,
+        max_dialogs=0,
+        recycle_after=100,
+        resolver=resolver,
+    )
+    with BrowserPool(settings, size=1) as p:
+        yield p
+
+
+@pytest.fixture()
+def worker(pool):
+    (w,) = pool._all
+    saved = (w.settings.max_dialogs, w.settings.recycle_after)
+    yield w
+    w.settings.max_dialogs, w.settings.recycle_after = saved
+
+
+def title(page, info):
+    return page.title()
+
+
+def test_normal_page_is_loaded_and_scripts_ran(pool, site):
+    out = pool.run(site.url("/js"), lambda page, info: page.inner_text("#m"))
+    assert out.ok and out.value == "新"
+    assert out.info.status == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/loop", NotTestedReason.SCRIPT_LOOP),
+        ("/late-loop", NotTestedReason.SCRIPT_LOOP),
+        ("/alert", NotTestedReason.DIALOG),
+        ("/slow", NotTestedReason.LOAD_TIMEOUT),
+        ("/gone", NotTestedReason.HTTP_ERROR),
+        ("chrome://crash", NotTestedReason.CRASH),
+    ],
+)
+def test_hostile_page_is_not_tested_and_next_page_works(pool, site, path, reason):
+    url = path if "://" in path else site.url(path)
+    start = time.monotonic()
+    out = pool.run(url, title)
+    assert not out.ok
+    assert out.not_tested.reason is reason, out.not_tested
+    assert out.not_tested.describe()  # Chinese text for the report
+    assert time.monotonic() - start < 25  # stage limits, never the 60 s the server waits
+    after = pool.run(site.url("/ok"), title)  # the pool recovered
+    assert after.ok and after.value == "正常"
+
+
+def test_dialogs_are_dismissed_when_allowed(worker, site):
+    worker.settings.max_dialogs = 10
+    out = worker.run(site.url("/alert"), lambda page, info: page.evaluate("document.title"))
+    assert out.ok and out.value == "a"
+    assert out.info.dialogs == ["alert: 欢迎", "confirm: ?"]
+
+
+def test_every_page_closed_and_browser_recycled_without_leaks(worker, site):
+    worker.settings.recycle_after = 2
+    worker.run(site.url("/ok"), title)
+    before = worker.launches
+    open_pages = [
+        worker.run(site.url("/ok"), lambda page, info: len(page.context.pages)).value
+        for _ in range(4)
+    ]
+    assert open_pages == [1] * 4  # the previous job's page is always closed
+    assert worker.launches - before >= 1  # a new Chromium after 2 pages
+    browsers = [p for p in psutil.Process().children(recursive=True) if _marked(p, worker)]
+    assert len(browsers) == 1  # the old one is gone
+
+
+def _marked(proc, worker):
+    try:
+        return worker.marker in proc.cmdline()
+    except psutil.Error:
+        return False
+
+
+def test_names_resolve_only_through_the_resolver(worker, site, resolver):
+    rules = host_rules_for(["www.demo.gov.cn", "unknown.invalid"], resolver)
+    assert rules == {"www.demo.gov.cn": "127.0.0.1"}
+    other = LoopbackServer(host="127.0.0.2").start()  # an address the site does not use
+    other.route("/img.png", body=b"x", content_type="image/png")
+    site.route(
+        "/ext",
+        html=PAGE.format(t="ext", b=f"<img alt='' src='http://127.0.0.2:{other.port}/img.png'>"),
+    )
+    try:
+        out = worker.run(f"http://www.demo.gov.cn:{site.port}/ok", title)
+        assert out.ok and out.value == "正常"
+        out = worker.run(f"http://www.elsewhere.gov.cn:{site.port}/ok", title)
+        assert out.not_tested.reason is NotTestedReason.NAVIGATION_ERROR
+        out = worker.run(f"http://www.demo.gov.cn:{site.port}/ext", title)
+        assert out.ok
+        assert other.requests == []  # never reached: only the site's hosts and loopback
+    finally:
+        other.stop()
+
+
+def test_closing_kills_every_chromium_process(site):
+    worker = BrowserWorker(BrowserSettings(navigation_timeout=3))
+    assert worker.run(site.url("/ok"), title).ok
+    worker.close()
+    assert not [p for p in psutil.Process().children(recursive=True) if _marked(p, worker)]
