@@ -171,8 +171,11 @@ class ColumnsOptions(_Model):
     homepage_limit_days: int = Field(14, ge=1)
     max_list_pages: int = Field(50, ge=1, description="List pages followed per column")
     max_name_length: int = Field(16, ge=2, description="Longer link texts are not column names")
-    min_content_chars: int = Field(
-        150, ge=0, description="A page without a list but this much text is a single-page column"
+    blank_max_chars: int = Field(
+        10,
+        ge=0,
+        description="A column page without entries and with at most this much text (besides "
+        "headings) is blank; so is one saying 暂无信息",
     )
     ignore_columns: list[str] = Field(default_factory=list, description="Never checked")
     skip_names: list[str] = Field(
@@ -184,6 +187,8 @@ class ColumnsOptions(_Model):
             "更多>>",
             "more",
             "English",
+            "相关网站",
+            "友情链接",
             "无障碍",
             "长者模式",
             "关怀版",
@@ -575,11 +580,13 @@ class ColumnsAudit(AuditPlugin):
                 col.kind = "list"
             elif is_parent:
                 col.kind = "parent"
-            elif first.main_length >= self.options.min_content_chars and not first.has_empty_marker:
+            elif first.scripted:
+                col.kind = "scripted"  # its list is built by JavaScript and was not rendered
+            elif first.has_empty_marker or first.body_length <= self.options.blank_max_chars:
+                col.kind = "blank"
+            else:
                 col.kind = "single"
                 col.newest = first.pubdate
-            else:
-                col.kind = "blank"
         del names
 
     def _category(self, name: str) -> Category | None:
@@ -617,6 +624,8 @@ class ColumnsAudit(AuditPlugin):
                 )
             elif col.kind == "parent":
                 col.status = "含子栏目"
+            elif col.kind == "scripted":
+                col.status = "列表由脚本生成，未能检查"
             elif cat is not None and col.kind in ("list", "single"):
                 stale = col.newest is None or (col.days or 0) > cat.limit_days
                 if stale:

@@ -527,7 +527,7 @@ class DisclosureDatesAudit(AuditPlugin):
             out.append(
                 Finding(
                     rule="disclosure.interpretation_late",
-                    url=i_url,
+                    url=url,
                     page=url,
                     message=(
                         f"政策文件“{title}”于{when.isoformat()}发布，解读“{i_title}”于"

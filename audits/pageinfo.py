@@ -154,6 +154,8 @@ class PageInfo:
     pubdate: date | None = None
     has_empty_marker: bool = False
     img_alts: list[str] = field(default_factory=list)
+    scripted: bool = False  # inline script in the main zone of a page not rendered in Chromium
+    body_length: int = 0  # characters of main text besides the headings
 
     @property
     def column_name(self) -> str:
@@ -267,6 +269,8 @@ def parse_page(page: Page, anchor: date, labels: tuple[str, ...] = DATE_LABELS) 
         tag = el.tag.lower()
         stack.append((True, el, zone))
         if tag in _SKIP_TAGS:
+            if tag == "script" and zone == MAIN and (el.text or "").strip():
+                info.scripted = not page.rendered
             continue
         own = _classify(el) or zone
         # A footer keeps its class even inside a page-wide wrapper classed as "main".
@@ -295,6 +299,7 @@ def parse_page(page: Page, anchor: date, labels: tuple[str, ...] = DATE_LABELS) 
         crumb = _CRUMB_PREFIX.sub("", crumb)
         info.crumbs = [compact(p) for p in _CRUMB_SPLIT.split(crumb) if compact(p)]
     main_compact = compact(info.main_text)
+    info.body_length = len(main_compact) - sum(len(compact(h)) for h in info.headings)
     info.has_empty_marker = any(m in main_compact for m in _EMPTY_MARKERS)
     info.entries = _entries(root, zone_of, base, anchor)
     info.pubdate = parse_pubdate(info.meta.get("pubdate")) or labelled_date(

@@ -150,7 +150,8 @@ def test_interpretation_late_by_working_days(tmp_path):
     ev = f["evidence"]
     assert ev["working_days"] == 6 and ev["limit_workdays"] == 3
     assert ev["policy_date"] == ago(12) and ev["interpretation_date"] == ago(3)
-    assert f["url"].endswith("/zcjd/1.html") and f["page"].endswith("/zcwj/1.html")
+    assert f["url"].endswith("/zcwj/1.html")
+    assert f["evidence"]["interpretation_url"].endswith("/zcjd/1.html")
     assert f["unit"] == "确权登记组"  # the drafting unit named on the policy page
     assert f["severity"] == "warning"
 
