@@ -12,7 +12,7 @@ followed within the snapshot) and their dates, and checks them against
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Literal
 from urllib.parse import urlsplit
@@ -299,11 +299,15 @@ class ColumnsAudit(AuditPlugin):
         info = parse_page(page, self.ctx.today)
         if info is None:
             return ()
-        info.main_text = ""  # not needed here; keeps memory flat on large sites
-        info.footer_text = ""
-        info.anchors = [
-            a for a in info.anchors if len(compact(a.text)) <= self.options.max_name_length
-        ]
+        # A slim copy (the parse is shared with other plugins): no text, short links only.
+        info = replace(
+            info,
+            main_text="",
+            footer_text="",
+            anchors=[
+                a for a in info.anchors if len(compact(a.text)) <= self.options.max_name_length
+            ],
+        )
         for a in info.anchors:
             if a.zone != FOOTER:
                 self.names_seen.add(compact(a.text))

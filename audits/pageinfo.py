@@ -232,8 +232,29 @@ def _href(a: etree._Element, base: str) -> str | None:
     return full.split("#", 1)[0]
 
 
+class _LastParsed:
+    """The runner hands the same Page object to every plugin in turn: the disclosure
+    plugins share one parse of it instead of parsing it three times."""
+
+    key: tuple[object, ...] | None = None
+    value: PageInfo | None = None
+
+
 def parse_page(page: Page, anchor: date, labels: tuple[str, ...] = DATE_LABELS) -> PageInfo | None:
-    """Read one page; None when it is not a parseable HTML page."""
+    """Read one page; None when it is not a parseable HTML page.
+
+    The result is shared by the plugins that read the same page one after the other:
+    callers must not modify it.
+    """
+    key = (id(page.html), page.url, page.final_url, len(page.html or ""), anchor, labels)
+    if _LastParsed.key == key:
+        return _LastParsed.value
+    info = _parse_page(page, anchor, labels)
+    _LastParsed.key, _LastParsed.value = key, info
+    return info
+
+
+def _parse_page(page: Page, anchor: date, labels: tuple[str, ...]) -> PageInfo | None:
     if page.html is None or (page.status_code and page.status_code >= 400):
         return None
     root = _parse(page.html)

@@ -8,6 +8,7 @@ call ``audits.runner.run_audits`` with a fixed ``today``.
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -28,8 +29,18 @@ def ago(days: int) -> str:
     return (TODAY - timedelta(days=days)).isoformat()
 
 
-def build_run(tmp_path: Path, pages: dict[str, str | tuple[int, str]]) -> tuple[Store, int]:
-    store = Store.in_dir(tmp_path / "data")
+_STORES: dict[str, Store] = {}
+
+
+def shared_store() -> Store:
+    """One SQLite store for the whole test session; every test adds its own run."""
+    if "store" not in _STORES:
+        _STORES["store"] = Store.in_dir(tempfile.mkdtemp(prefix="govaudit-disclosure-"))
+    return _STORES["store"]
+
+
+def build_run(tmp_path: Path | None, pages: dict[str, str | tuple[int, str]]) -> tuple[Store, int]:
+    store = Store.in_dir(tmp_path / "data") if tmp_path is not None else shared_store()
     run_id = store.create_run(HOME, {}, [HOME])
     rows, links = [], []
     for depth, (path, body) in enumerate(pages.items()):
@@ -70,7 +81,7 @@ def audit(
     today: date = TODAY,
     units_map: list[dict] | None = None,
 ) -> AuditResult:
-    store, run_id = build_run(tmp_path, pages)
+    store, run_id = build_run(None, pages)
     data: dict = {"site": {"urls": [HOME]}, "plugins": dict(options or {})}
     if units_map:
         data["units"] = {"map": units_map}
