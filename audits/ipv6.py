@@ -19,6 +19,7 @@ Every host name is resolved once and every URL fetched at most once per family p
 from __future__ import annotations
 
 import difflib
+import heapq
 import re
 import statistics
 from collections.abc import Iterable
@@ -74,6 +75,13 @@ class IPv6Options(BaseModel):
         "dns.server when that is not 53 (a loopback/staging DNS server)",
     )
     check_links: bool = Field(True, description="Measure 二级/三级 link support rates")
+    link_min_similarity: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="A linked HTML page whose IPv6 answer shares less than this (estimated "
+        "Jaccard of its tags and text) with the IPv4 answer does not support IPv6",
+    )
     level2_target: float = Field(0.95, ge=0, le=1, description="Target share of 二级 links")
     level3_target: float = Field(0.90, ge=0, le=1, description="Target share of 三级 links")
     include_external: bool = Field(True, description="Count links to other sites too")
@@ -97,8 +105,15 @@ class IPv6Options(BaseModel):
 #: Tags that are links a visitor follows; everything else is an embedded resource.
 NAVIGATION_TAGS = frozenset({"a", "area"})
 
-# ---- per-request noise, stripped before the homepages are compared -------------------
-_NOISE: list[tuple[re.Pattern[str], str]] = [
+
+# ---- per-request noise, stripped before pages are compared ------------------------------
+def _token_repl(m: re.Match[str]) -> str:
+    value = m.group(0)
+    has_digit = any(c.isdigit() for c in value)
+    return "<token>" if has_digit and any(c.isalpha() for c in value) else value
+
+
+_NOISE: list[tuple[re.Pattern[str], Any]] = [
     (re.compile(r"<!--.*?-->", re.S), ""),
     (re.compile(r"""\snonce\s*=\s*(["']).*?\1""", re.I), ""),
     (
@@ -118,9 +133,9 @@ _NOISE: list[tuple[re.Pattern[str], str]] = [
         ),
         "",
     ),
-    (
+    (  # token = "…", csrfToken: '…', ?sid=…, timestamp=… in scripts and URLs
         re.compile(
-            r"""((?:csrf|xsrf|nonce|token|timestamp|_t|sid|sessionid|jsessionid)\w*["']?\s*[:=]\s*["']?)"""
+            r"""\b((?:csrf|xsrf|nonce|token|timestamp|sessionid|jsessionid|sid|_t)\w*["']?\s*[:=]\s*["']?)"""
             r"""[^"'\s;,&<>]+""",
             re.I,
         ),
@@ -133,44 +148,71 @@ _NOISE: list[tuple[re.Pattern[str], str]] = [
         ),
         "<datetime>",
     ),
-    (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\b"), "<time>"),
-    (re.compile(r"\b1[4-9]\d{8}(?:\d{3})?\b"), "<ts>"),
-    (
-        re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.I),
-        "<uuid>",
-    ),
-    (re.compile(r"\b[0-9a-f]{16,}\b", re.I), "<hex>"),
-    (
-        re.compile(
-            r"(?<![\w/.-])(?=[A-Za-z0-9+_-]*\d)(?=[A-Za-z0-9+_-]*[A-Za-z])[A-Za-z0-9+_-]{24,}={0,2}"
-        ),
-        "<token>",
-    ),
+    (re.compile(r"\b\d{1,2}:\d{2}:\d{2}(?:\.\d+)?\b"), "<time>"),  # a clock with seconds
+    (re.compile(r"\b1[4-9]\d{8}(?:\d{3})?\b"), "<ts>"),  # Unix time, s or ms
+    (re.compile(r"\b[0-9a-f]{16,}\b", re.I), "<hex>"),  # hashes, UUID parts, session ids
+    (re.compile(r"(?<![\w/.-])[A-Za-z0-9+_-]{24,}={0,2}"), _token_repl),  # base64 tokens
 ]
-_TOKENS = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]|<[^>]{0,300}>|[A-Za-z0-9_]+|\S")
-MAX_TOKENS = 40_000
+_LINES = re.compile(r"(?<=>)|(?=<)|(?<=[。；！？])")
+MAX_LINES = 20_000
 
 
 def strip_noise(html: str) -> str:
-    """HTML with per-request values (nonces, CSRF tokens, clocks, session ids) neutralised."""
+    """HTML with per-request values (nonces, CSRF tokens, clocks, session ids) neutralised.
+
+    internet.nl strips script/style nonces and ASP.NET view state before comparing; this
+    also neutralises CSRF tokens, clocks, Unix timestamps, long hex and base64 tokens.
+    """
     for pattern, repl in _NOISE:
         html = pattern.sub(repl, html)
     return html
 
 
+def _lines(html: str) -> list[str]:
+    """Tags and sentences, one per item: the units the comparison aligns."""
+    return [x for x in (part.strip() for part in _LINES.split(html)) if x][:MAX_LINES]
+
+
 def similarity(a: str, b: str) -> float:
-    """Similarity (0–1) of two HTML documents after noise stripping, token-wise (difflib)."""
+    """Similarity (0–1) of two HTML documents after noise stripping.
+
+    difflib aligns tags and sentences; the score is the share of characters in aligned
+    parts (as SequenceMatcher.ratio, weighted by length). Bounded: difflib's autojunk
+    keeps repetitive pages linear-ish, and at most MAX_LINES parts are compared.
+    """
     a, b = strip_noise(a), strip_noise(b)
     if a == b:
         return 1.0
-    ta = _TOKENS.findall(a)[:MAX_TOKENS]
-    tb = _TOKENS.findall(b)[:MAX_TOKENS]
-    if not ta or not tb:
-        return 0.0
-    matcher = difflib.SequenceMatcher(None, ta, tb, autojunk=False)
-    if matcher.real_quick_ratio() < 0.5 or matcher.quick_ratio() < 0.5:
-        return round(matcher.quick_ratio(), 4)
-    return round(matcher.ratio(), 4)
+    la, lb = _lines(a), _lines(b)
+    total = sum(map(len, la)) + sum(map(len, lb))
+    if not total:
+        return 1.0
+    matcher = difflib.SequenceMatcher(None, la, lb)
+    matched = sum(
+        sum(len(x) for x in la[blk.a : blk.a + blk.size]) for blk in matcher.get_matching_blocks()
+    )
+    return round(2 * matched / total, 4)
+
+
+SKETCH_SIZE = 64
+_CHEAP_NOISE = re.compile(r"<!--.*?-->|[A-Za-z0-9+/_=-]{16,}|\d+", re.S)
+_PARTS = re.compile(r"<[^>]*>|[^<]+")
+
+
+def page_sketch(html: str) -> tuple[int, ...]:
+    """A bottom-k sketch of a page's lines (digits and long tokens blurred): a few hundred
+    bytes that estimate how alike two pages are without keeping either (links are many)."""
+    hashes = {hash(part) for part in _PARTS.findall(_CHEAP_NOISE.sub("0", html))}
+    return tuple(sorted(heapq.nsmallest(SKETCH_SIZE, hashes)))
+
+
+def sketch_similarity(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Estimated Jaccard similarity of the two pages' line sets."""
+    sa, sb = set(a), set(b)
+    union = heapq.nsmallest(SKETCH_SIZE, sa | sb)
+    if not union:
+        return 1.0
+    return sum(1 for x in union if x in sa and x in sb) / len(union)
 
 
 # ---- link levels ------------------------------------------------------------------------
@@ -321,6 +363,7 @@ class IPv6Audit(AuditPlugin):
             timeout=opts.timeout,
             verify_tls=opts.verify_tls,
             ca_file=opts.ca_file,
+            digest=lambda result: page_sketch(result.text()),
             max_redirects=opts.max_redirects,
             user_agent=f"govaudit/{__version__}" + (f" (+{contact})" if contact else ""),
         )
@@ -353,8 +396,8 @@ class IPv6Audit(AuditPlugin):
         opts: IPv6Options = self.options  # type: ignore[assignment]
         findings: list[Finding] = []
         with ThreadPoolExecutor(max_workers=2) as pool:
-            f4 = pool.submit(self.fetcher.fetch, start_url, 4)
-            f6 = pool.submit(self.fetcher.fetch, start_url, 6)
+            f4 = pool.submit(self.fetcher.fetch, start_url, 4, True)
+            f6 = pool.submit(self.fetcher.fetch, start_url, 6, True)
             v4, v6 = f4.result(), f6.result()
         hosts = list(dict.fromkeys(h for h in (_host(start_url), _host(home)) if h))
         ports = {h: {_port(u) for u in (start_url, home) if _host(u) == h} for h in hosts}
@@ -710,6 +753,13 @@ class IPv6Audit(AuditPlugin):
             return LinkOutcome(
                 link, v4, v6, False, f"IPv6 跳转到 {v6.final_url}，IPv4 跳转到 {v4.final_url}"
             )
+        if v4.digest is not None and v6.digest is not None:
+            opts: IPv6Options = self.options  # type: ignore[assignment]
+            sim = sketch_similarity(v4.digest, v6.digest)
+            if sim < opts.link_min_similarity:
+                return LinkOutcome(
+                    link, v4, v6, False, f"IPv6 返回的页面内容与IPv4不同（相似度 {sim:.0%}）"
+                )
         return LinkOutcome(link, v4, v6, True)
 
     def _links(self, snapshot: SiteSnapshot, home: str, start_url: str) -> list[Finding]:

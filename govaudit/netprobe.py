@@ -133,7 +133,9 @@ class HttpResult:
     port: int | None = None
     redirects: list[tuple[int, str]] = field(default_factory=list)
     content_type: str = ""
-    body: bytes = b""  # HTML bodies only, capped
+    body: bytes = b""  # HTML bodies only, capped; kept only when asked (memory stays flat)
+    size: int = 0  # bytes of body read
+    digest: Any = None  # what the fetcher's ``digest`` made of an HTML body (a simhash …)
     truncated: bool = False
     timings: Timings = field(default_factory=Timings)  # of the first hop
     location: str = ""  # Location header of a single hop (internal)
@@ -249,12 +251,14 @@ class FamilyFetcher:
         max_redirects: int = 5,
         user_agent: str = f"govaudit/{__version__}",
         ca_file: str | None = None,
+        digest: Callable[[HttpResult], Any] | None = None,
     ) -> None:
         self.resolver = resolver
         self.timeout = timeout
         self.max_body = max_body
         self.max_redirects = max_redirects
         self.user_agent = user_agent
+        self.digest = digest
         self.ssl_context = ssl.create_default_context()
         if ca_file:  # in addition to the system's CAs (a bureau's internal CA)
             self.ssl_context.load_verify_locations(cafile=ca_file)
@@ -267,9 +271,15 @@ class FamilyFetcher:
         self.requests_made = 0  # for tests and progress: real network requests
 
     # ---- public -----------------------------------------------------------------
-    def fetch(self, url: str, family: int) -> HttpResult:
-        """GET ``url`` over ``family`` (4 or 6), following redirects over the same family."""
-        return self._once(self._results, (url, family), lambda: self._follow(url, family))
+    def fetch(self, url: str, family: int, keep_body: bool = False) -> HttpResult:
+        """GET ``url`` over ``family`` (4 or 6), following redirects over the same family.
+
+        HTML bodies are reduced to ``digest`` and dropped unless ``keep_body``; a URL is
+        fetched once, so ask for the body the first time (the homepage is fetched first).
+        """
+        return self._once(
+            self._results, (url, family), lambda: self._follow(url, family, keep_body)
+        )
 
     # ---- internals ----------------------------------------------------------------
     def _once(
@@ -292,13 +302,15 @@ class FamilyFetcher:
         fut.set_result(result)
         return result
 
-    def _follow(self, url: str, family: int) -> HttpResult:
+    def _follow(self, url: str, family: int, keep_body: bool) -> HttpResult:
         first: HttpResult | None = None
         chain: list[tuple[int, str]] = []
         seen = {url}
         current = url
         for _ in range(self.max_redirects + 1):
-            hop = self._once(self._hops, (current, family), lambda u=current: self._get(u, family))
+            hop = self._once(
+                self._hops, (current, family), lambda u=current: self._get(u, family, keep_body)
+            )
             if first is None:
                 first = hop
             if hop.code in REDIRECT_CODES and hop.location:
@@ -337,11 +349,13 @@ class FamilyFetcher:
             redirects=chain,
             content_type=hop.content_type,
             body=hop.body,
+            size=hop.size,
+            digest=hop.digest,
             truncated=hop.truncated,
             timings=first.timings,
         )
 
-    def _get(self, url: str, family: int) -> HttpResult:
+    def _get(self, url: str, family: int, keep_body: bool = False) -> HttpResult:
         """One request, no redirects."""
         timings = Timings()
         result = HttpResult(
@@ -413,6 +427,11 @@ class FamilyFetcher:
             )
             if result.is_html and response.status not in REDIRECT_CODES:
                 result.body, result.truncated = self._read(response, start)
+                result.size = len(result.body)
+                if self.digest is not None:
+                    result.digest = self.digest(result)
+                if not keep_body:
+                    result.body = b""
         except Exception as exc:
             if result.code is None:
                 result.status = classify(exc)

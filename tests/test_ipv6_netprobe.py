@@ -77,12 +77,12 @@ def resolver_for(port: int, *hosts: str) -> Resolver:
 def test_https_over_ipv6_sends_sni_and_verifies_the_host_name(tls):
     port, cert, sni = tls
     fetcher = FamilyFetcher(resolver_for(port, HOST), timeout=2, ca_file=cert)
-    r6 = fetcher.fetch(f"https://{HOST}:{port}/", 6)
+    r6 = fetcher.fetch(f"https://{HOST}:{port}/", 6, keep_body=True)
     assert r6.ok, r6.status
     assert r6.address == "::1" and r6.body == f"ipv6 {HOST}:{port}".encode()
     assert HOST in sni
     assert r6.timings.tls_ms is not None and r6.timings.first_byte_ms is not None
-    r4 = fetcher.fetch(f"https://{HOST}:{port}/", 4)
+    r4 = fetcher.fetch(f"https://{HOST}:{port}/", 4, keep_body=True)
     assert r4.body.startswith(b"ipv4") and r4.address == "127.0.0.1"
 
 
@@ -136,7 +136,7 @@ def test_redirect_loop_is_typed(plain):
 def test_chinese_path_is_percent_encoded(plain):
     v4, _ = plain
     fetcher = FamilyFetcher(resolver_for(v4.port, "a.test"), timeout=2)
-    result = fetcher.fetch(f"http://a.test:{v4.port}/政务.html", 6)
+    result = fetcher.fetch(f"http://a.test:{v4.port}/政务.html", 6, keep_body=True)
     assert result.code == 200 and "政务" in result.text()
 
 
