@@ -16,7 +16,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
-from govaudit.dates import DATE_LABELS, find_dates, labelled_date, parse_pubdate
+from govaudit.dates import DATE_LABELS, FoundDate, find_dates, labelled_date, parse_pubdate
 from govaudit.snapshot import Page
 
 NAV, HEADER, FOOTER, CRUMB, PAGER, MAIN = "nav", "header", "footer", "crumb", "pager", "main"
@@ -332,29 +332,49 @@ def _parse_page(page: Page, anchor: date, labels: tuple[str, ...]) -> PageInfo |
 def _entries(
     root: etree._Element, zone_of: dict[etree._Element, str], base: str, anchor: date
 ) -> list[Entry]:
-    """List items (li, tr, dd) in the main zone that link to something with a real title."""
+    """List items in the main zone that link to something with a real title.
+
+    Items are ``li``/``tr``/``dd``; a page without any (a list built of ``div``/``p``)
+    falls back to innermost ``div``/``p`` blocks holding one titled link and a date.
+    """
+    out = _items(root, zone_of, base, anchor, ("li", "tr", "dd"), need_date=False)
+    if not out:
+        out = _items(root, zone_of, base, anchor, ("div", "p"), need_date=True)
+    return out
+
+
+def _items(
+    root: etree._Element,
+    zone_of: dict[etree._Element, str],
+    base: str,
+    anchor: date,
+    tags: tuple[str, ...],
+    need_date: bool,
+) -> list[Entry]:
     out: list[Entry] = []
     seen: set[str] = set()
-    for el in root.iter("li", "tr", "dd"):
+    for el in root.iter(*tags):
         if zone_of.get(el) != MAIN:
             continue
         # innermost container only: skip an item that holds other items
-        if any(True for _ in el.iterdescendants("li", "tr", "dd")):
+        if any(True for _ in el.iterdescendants(*tags)):
             continue
-        best: tuple[str, str, etree._Element] | None = None
+        links: list[tuple[str, str, etree._Element]] = []
         for a in el.iter("a"):
             href = _href(a, base)
-            if not href:
-                continue
-            text = clean(a.get("title") or "") or _anchor_text(a)
-            if best is None or len(text) > len(best[0]):
-                best = (text, href, a)
-        if best is None:
+            if href:
+                links.append((clean(a.get("title") or "") or _anchor_text(a), href, a))
+        titled = [x for x in links if len(compact(x[0])) >= 4]
+        if not titled or len(titled) > 3:  # no link, or a row of menu links
             continue
-        title, href, a = best
-        if len(compact(title)) < 4 or _PAGER_TEXT.match(compact(title)):
+        title, href, a = max(titled, key=lambda x: len(x[0]))
+        if _PAGER_TEXT.match(compact(title)):
             continue
         found = find_dates(_text_outside(el, a), anchor)
+        if not found:
+            found = _date_inside_link(a, anchor)
+        if need_date and not found:
+            continue
         key = urlkey(href)
         if key in seen:
             continue
@@ -368,6 +388,19 @@ def _entries(
             )
         )
     return out
+
+
+def _date_inside_link(a: etree._Element, anchor: date) -> list[FoundDate]:
+    """A date written inside the link, at its start or end (``<a>标题<span>09-30</span></a>``)."""
+    text = clean("".join(a.itertext()))
+    found = find_dates(text, anchor, month_day=False)
+    for child in a.iterdescendants():
+        child_text = clean("".join(child.itertext()))
+        if child_text and len(child_text) <= 24:
+            in_child = find_dates(child_text, anchor)
+            if in_child and len(compact(child_text)) <= len(compact(in_child[0].text)) + 4:
+                return in_child
+    return [f for f in found if f.start <= 2 or f.end >= len(text) - 2][-1:]
 
 
 def _text_outside(el: etree._Element, skip: etree._Element) -> str:
