@@ -161,14 +161,27 @@ class ColumnsOptions(_Model):
         ],
         description="Names that mean the 政府信息公开 column under another name",
     )
-    parts: list[Part] = Field(default_factory=_parts)
-    required_columns: list[RequiredColumn] = Field(default_factory=_required)
-    categories: list[Category] = Field(default_factory=_categories)
+    parts: list[Part] = Field(
+        default_factory=_parts,
+        description="The four parts the 政府信息公开 column must have, each with accepted variants",
+    )
+    required_columns: list[RequiredColumn] = Field(
+        default_factory=_required,
+        description="Columns the work plan promises ([[plugins.columns.required_columns]] "
+        "name, variants, unit)",
+    )
+    categories: list[Category] = Field(
+        default_factory=_categories,
+        description="Freshness categories: name, keywords matched in the column name, "
+        "limit_days, severity, counts_as (veto_stale | long_stale | none)",
+    )
     column_categories: dict[str, str] = Field(
         default_factory=dict,
         description="Column name → category name; an empty string exempts the column",
     )
-    homepage_limit_days: int = Field(14, ge=1)
+    homepage_limit_days: int = Field(
+        14, ge=1, description="The homepage must show an item newer than this many days"
+    )
     max_list_pages: int = Field(50, ge=1, description="List pages followed per column")
     max_name_length: int = Field(16, ge=2, description="Longer link texts are not column names")
     blank_max_chars: int = Field(
@@ -177,8 +190,11 @@ class ColumnsOptions(_Model):
         description="A column page without entries and with at most this much text (besides "
         "headings) is blank; so is one saying 暂无信息",
     )
-    ignore_columns: list[str] = Field(default_factory=list, description="Never checked")
+    ignore_columns: list[str] = Field(
+        default_factory=list, description="Column names never checked for freshness"
+    )
     skip_names: list[str] = Field(
+        description="Link texts that are never column names (首页, 更多, 网站地图 …)",
         default_factory=lambda: [
             "首页",
             "网站首页",
@@ -197,7 +213,7 @@ class ColumnsOptions(_Model):
             "登录",
             "注册",
             "搜索",
-        ]
+        ],
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from audits.base import AuditContext, AuditPlugin, Finding, RuleSpec, Severity
 from audits.pageinfo import FOOTER, PageInfo, compact, parse_page, urlkey
@@ -90,23 +90,51 @@ class DisclosureDatesOptions(_Model):
     guide_signature_date: bool = Field(
         True, description="Also accept a date at the end of the guide's text (落款)"
     )
-    guide_max_age_days: int = Field(365, ge=1)
+    guide_max_age_days: int = Field(
+        365, ge=1, description="guide.update_date_stale when the update date is older"
+    )
     report_deadline: str = Field(
         "01-31", description="MM-DD by which last year's annual report must be out"
     )
-    interpretation_limit_workdays: int = Field(3, ge=0)
+
+    @field_validator("report_deadline")
+    @classmethod
+    def _check_deadline(cls, value: str) -> str:
+        month, _, day = value.partition("-")
+        try:
+            date(2024, int(month), int(day))
+        except ValueError:
+            raise ValueError(f"{value!r} is not MM-DD; write e.g. '01-31'") from None
+        return value
+
+    interpretation_limit_workdays: int = Field(
+        3, ge=0, description="Working days (official holiday calendar) allowed for a 解读"
+    )
     policy_columns: list[str] = Field(
         default_factory=lambda: ["政策文件", "规范性文件", "政府文件", "部门文件", "通知文件"],
         description="Columns whose articles are policy documents that need an interpretation",
     )
-    interpretation_words: list[str] = Field(default_factory=lambda: ["解读"])
+    interpretation_words: list[str] = Field(
+        default_factory=lambda: ["解读"], description="Title words of an interpretation"
+    )
     consultation_words: list[str] = Field(
-        default_factory=lambda: ["征求意见", "意见征集", "征集意见", "公开征求"]
+        default_factory=lambda: ["征求意见", "意见征集", "征集意见", "公开征求"],
+        description="Title words of a consultation notice",
     )
     feedback_words: list[str] = Field(
-        default_factory=lambda: ["反馈", "采纳情况", "采纳", "意见收集", "征求意见情况", "结果公开"]
+        default_factory=lambda: [
+            "反馈",
+            "采纳情况",
+            "采纳",
+            "意见收集",
+            "征求意见情况",
+            "结果公开",
+        ],
+        description="Title words of the feedback on a consultation",
     )
-    consultation_min_days: int = Field(30, ge=1)
+    consultation_min_days: int = Field(
+        30, ge=1, description="Shortest consultation period, both ends counted"
+    )
 
 
 @dataclass

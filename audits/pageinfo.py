@@ -373,8 +373,8 @@ def _items(
         found = find_dates(_text_outside(el, a), anchor)
         if not found:
             found = _date_inside_link(a, anchor)
-        if need_date and not found:
-            continue
+        if not found and (need_date or (len(links) >= 2 and len(compact(title)) < 8)):
+            continue  # a dateless short link among others: a menu, not a list item
         key = urlkey(href)
         if key in seen:
             continue

@@ -202,3 +202,59 @@ def test_homepage_without_any_date_is_stale(tmp_path):
     (f,) = by_rule(result, "columns.homepage_stale")
     assert f["evidence"]["newest"] is None
     assert result.site_data["columns.homepage_days_since_update"] is None
+
+
+def test_single_page_and_script_built_columns_are_not_blank(tmp_path):
+    pages = good_site()
+    nav = NAV_ITEMS + [("/jgzn/", "机构职能"), ("/zxft/", "在线访谈"), ("/zdxm/", "重大项目")]
+    pages = _with_nav(pages, nav)
+    meta = '<meta name="ColumnName" content="{}">'
+    pages["/jgzn/"] = layout(
+        "机构职能",
+        "<h1>机构职能</h1><p>贯彻执行国家、省自然资源和国土空间规划的法律法规。</p>",
+        meta=meta.format("机构职能"),
+    )
+    pages["/zxft/"] = layout(
+        "在线访谈",
+        "<h1>在线访谈</h1><ul id='ft'></ul><script>var items=[{t:'局长在线'}];</script>",
+        meta=meta.format("在线访谈"),
+    )
+    pages["/zdxm/"] = layout("重大项目", "<h1>重大项目</h1>", meta=meta.format("重大项目"))
+    result = audit(tmp_path, pages, ["columns"])
+    blank = [f["evidence"]["column"] for f in by_rule(result, "columns.blank")]
+    assert blank == ["重大项目"]  # nothing but its heading
+    rows = {r[0]: r for r in result.site_data["columns.table"]["rows"]}
+    assert rows["在线访谈"][5] == "列表由脚本生成，未能检查"
+
+
+def test_old_table_layout_site(tmp_path):
+    """A 2010-style site: navigation and lists in tables, no class names, GBK-era dates."""
+    nav = (
+        "<table><tr>"
+        + "".join(
+            f"<td><a href='{h}'>{t}</a></td>"
+            for h, t in [("/", "首页"), ("/gzdt/", "工作动态"), ("/xxgk/", "政务公开")]
+        )
+        + "</tr></table>"
+    )
+    rows = "".join(
+        f"<tr><td>·<a href='/gzdt/{i}.htm'>市局召开土地例会第{i}次会议</a></td><td>{d}</td></tr>"
+        for i, d in ((1, "2026年11月20日"), (2, "2026年10月1日"))
+    )
+    pages = {
+        "/": f"<html><head><title>某局</title></head><body>{nav}<table>{rows}</table>"
+        "<p>主办单位：某局 电话：0539-8012345</p></body></html>",
+        "/gzdt/": f"<html><head><title>工作动态</title></head><body>{nav}<table>{rows}</table></body></html>",
+        "/xxgk/": f"<html><head><title>政务公开</title></head><body>{nav}<p>内容</p></body></html>",
+    }
+    result = audit(tmp_path, pages, ["columns"])
+    (misnamed,) = by_rule(result, "columns.disclosure_misnamed")
+    assert misnamed["evidence"]["found"] == "政务公开"
+    assert result.site_data["columns.homepage_days_since_update"] == 6
+    assert not by_rule(result, "columns.stale")
+    assert {f["evidence"]["part"] for f in by_rule(result, "columns.part_missing")} == {
+        "政府信息公开指南",
+        "政府信息公开制度",
+        "法定主动公开内容",
+        "政府信息公开工作年度报告",
+    }
