@@ -81,6 +81,9 @@ class AccessibilityOptions(BaseModel):
     one_per_template: bool = Field(
         False, description="Audit one page per DOM-structure group (large sites)"
     )
+    pages_include: list[str] = Field(
+        default_factory=list, description="If set, only page URLs matching one of these regexes"
+    )
     pages_exclude: list[str] = Field(
         default_factory=list, description="Regexes of page URLs never audited"
     )
@@ -99,7 +102,7 @@ class AccessibilityOptions(BaseModel):
     entry_keywords: list[str] = Field(default_factory=lambda: list(ENTRY_KEYWORDS))
     check_entry: bool = Field(True, description="Check the homepage for a 无障碍 entry")
 
-    @field_validator("pages_exclude")
+    @field_validator("pages_include", "pages_exclude")
     @classmethod
     def _regex(cls, value: list[str]) -> list[str]:
         for pattern in value:
@@ -194,6 +197,7 @@ class AccessibilityAudit(AuditPlugin):
         """Pages to audit (homepage first) and how many HTML pages there were in all."""
         opts = self.options
         excluded = [re.compile(p) for p in opts.pages_exclude]
+        included = [re.compile(p) for p in opts.pages_include]
         home = snapshot.homepage_url
         groups: dict[str, _Candidate] = {}
         ordered: list[_Candidate] = []
@@ -202,8 +206,11 @@ class AccessibilityAudit(AuditPlugin):
             if not _is_html_ok(page):
                 continue
             url = page.final_url or page.url
-            if any(p.search(url) for p in excluded) and url != home:
-                continue
+            if url != home and page.url != home:  # the homepage is always audited
+                if any(p.search(url) for p in excluded):
+                    continue
+                if included and not any(p.search(url) for p in included):
+                    continue
             total += 1
             if opts.one_per_template:
                 sig = template_signature(page.html, url)

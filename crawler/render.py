@@ -6,6 +6,11 @@ an :class:`~scrapy.http.HtmlResponse` holding the DOM after scripts ran, with
 ``meta["rendered"] = True``; links inserted by JavaScript are then extracted and checked
 like any other. Other requests pass through untouched.
 
+Pages whose links are built by scripts are also rendered without a flag
+(``process_response``): an HTML page fetched plainly whose inline scripts create links
+(``createElement('a')``, ``.href =``, ``innerHTML``/``document.write`` with ``<a``) is loaded
+again in Chromium, within ``crawl.render.auto`` and the ``crawl.render.max_pages`` budget.
+
 When rendering fails (timeout, endless script, crash …) the reason goes into
 ``meta["render_error"]`` and the request is downloaded normally, so a page is never lost
 because Chromium could not show it.
@@ -18,6 +23,7 @@ spider's ``config`` attribute and the resolver bound to ``TWISTED_DNS_RESOLVER``
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from scrapy import signals
@@ -50,6 +56,7 @@ class RenderMiddleware:
         self.crawler: Any = None
         self.rendered = 0
         self.failed = 0
+        self.auto_rendered = 0
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> RenderMiddleware:
@@ -70,9 +77,7 @@ class RenderMiddleware:
 
     def _pool(self) -> BrowserPool:
         if self.pool is None:
-            config = self.config
-            if config is None and self.crawler is not None:
-                config = getattr(self.crawler.spider, "config", None)
+            config = self._config()
             hosts: set[str] = set()
             timeout = 15.0
             if config is not None:
@@ -88,9 +93,42 @@ class RenderMiddleware:
             self.pool = BrowserPool(settings, size=self.workers)
         return self.pool
 
+    def _config(self) -> Config | None:
+        if self.config is None and self.crawler is not None:
+            self.config = getattr(self.crawler.spider, "config", None)
+        return self.config
+
     async def process_request(self, request: Request) -> Response | None:
         if not request.meta.get("govaudit_render"):
             return None
+        return await self._render(request)
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        """Render a plainly fetched page again when its scripts build links."""
+        meta = request.meta
+        if (
+            meta.get("rendered")
+            or meta.get("govaudit_render")
+            or meta.get("ga_kind", "page") != "page"
+            or request.method != "GET"
+            or response.status != 200
+            or not isinstance(response, HtmlResponse)
+        ):
+            return response
+        config = self._config()
+        if config is None or not config.crawl.render.auto:
+            return response
+        if self.rendered + self.failed >= config.crawl.render.max_pages:
+            return response
+        if not builds_links(response.text):
+            return response
+        rendered = await self._render(request)
+        if rendered is None:
+            return response
+        self.auto_rendered += 1
+        return rendered
+
+    async def _render(self, request: Request) -> Response | None:
         pool = self._pool()
         outcome = await maybe_deferred_to_future(deferToThread(pool.run, request.url, _snapshot))
         if not outcome.ok or outcome.value is None:
@@ -125,3 +163,27 @@ _DROP_HEADERS = {"content-type", "content-length", "content-encoding", "transfer
 def _snapshot(page: Any, info: PageInfo) -> tuple[str, PageInfo]:
     """The job run in the browser thread: the DOM after scripts ran."""
     return page.content(), info
+
+
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc\s*=)[^>]*>(.*?)</script\s*>", re.I | re.S)
+_BUILDS_LINK = re.compile(
+    r"createElement\(\s*['\"]a['\"]\s*\)"
+    r"|\.href\s*=(?!=)"
+    r"|(?:innerHTML|outerHTML|insertAdjacentHTML|document\.write(?:ln)?|\.append|\.html)"
+    r"[^;]{0,400}?<a[\s>]",
+    re.I,
+)
+
+
+def builds_links(html: str) -> bool:
+    """Do the page's inline scripts insert links (so plain HTML misses some)?
+
+    ``location.href = …`` redirects are not link building and are ignored.
+    """
+    for body in _INLINE_SCRIPT.findall(html[:2_000_000]):
+        for m in _BUILDS_LINK.finditer(body):
+            before = body[max(0, m.start() - 12) : m.start() + 1]
+            if m.group(0).startswith(".href") and re.search(r"location\s*\.?$", before[:-1]):
+                continue
+            return True
+    return False
