@@ -132,6 +132,12 @@ class DisclosureDatesOptions(_Model):
         ],
         description="Title words of the feedback on a consultation",
     )
+    lookback_days: int = Field(
+        365,
+        ge=0,
+        description="Policies and consultations older than this many days are not checked "
+        "(timing rules look at recent work); 0 = all",
+    )
     consultation_min_days: int = Field(
         30, ge=1, description="Shortest consultation period, both ends counted"
     )
@@ -508,6 +514,8 @@ class DisclosureDatesAudit(AuditPlugin):
         out: list[Finding] = []
         for key in self._policy_keys(items):
             title, url, when, doc = items[key]
+            if not self._recent(when):
+                continue
             match = None
             if doc is not None:  # a 解读 link on the policy page
                 for text, href in doc.anchors:
@@ -567,6 +575,11 @@ class DisclosureDatesAudit(AuditPlugin):
                 )
             )
         return out
+
+    def _recent(self, when: date | None) -> bool:
+        """Inside the look-back window (undated items are always checked)."""
+        days = self.options.lookback_days
+        return when is None or not days or (self.ctx.today - when).days <= days
 
     def _unit(self, rule: str, doc: Doc | None, url: str) -> str:
         drafted = _RE_UNIT.search(doc.text) if doc is not None and doc.text else None
@@ -637,6 +650,8 @@ class DisclosureDatesAudit(AuditPlugin):
             if self._words(d.title, opts.feedback_words):
                 continue
             start, end, days = self.consultation_period(d)
+            if not self._recent(end or start or d.date):
+                continue
             evidence = {
                 "title": d.title,
                 "start": _iso(start),

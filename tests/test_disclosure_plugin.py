@@ -163,12 +163,13 @@ def test_interpretation_matched_by_title_without_a_link(tmp_path):
 
 def test_national_day_holiday_is_not_counted(tmp_path):
     # 2025-09-30 → 2025-10-09: 1-8 October were holidays, so 1 working day, not 6
+    options = {"disclosure_dates": {"lookback_days": 0}}
     pages = _policy(good_site(), "2025-09-30", "2025-10-09")
-    result = audit(tmp_path, pages, PLUGINS)
+    result = audit(tmp_path, pages, PLUGINS, options)
     assert not by_rule(result, "disclosure.interpretation_late")
     # 2025-09-26 (Fri) → 2025-10-09: the adjusted working Sunday 09-28 counts
     pages = _policy(good_site(), "2025-09-26", "2025-10-09")
-    result = audit(tmp_path / "b", pages, PLUGINS)
+    result = audit(tmp_path / "b", pages, PLUGINS, options)
     (f,) = by_rule(result, "disclosure.interpretation_late")
     assert f["evidence"]["working_days"] == 4  # Sun 28 (adjusted), 29, 30 Sep and 9 Oct
     assert "calendar_note" not in f["evidence"]
@@ -223,3 +224,22 @@ def test_open_consultation_needs_no_feedback_yet(tmp_path):
     result = audit(tmp_path, pages, PLUGINS)
     assert not by_rule(result, "disclosure.consultation_short")
     assert not by_rule(result, "disclosure.consultation_no_feedback")
+
+
+def test_old_policies_and_consultations_are_outside_the_window(tmp_path):
+    pages = _policy(good_site(), "2024-03-01", "2024-03-20")
+    pages = _consultation(pages, "征求意见时间：2024年10月1日至10月15日。", pub="2024-10-01")
+    result = audit(tmp_path, pages, PLUGINS)
+    assert not [f for f in result.findings if f["rule"].startswith("disclosure.")]
+    result = audit(tmp_path, pages, PLUGINS, {"disclosure_dates": {"lookback_days": 1000}})
+    assert by_rule(result, "disclosure.interpretation_late")
+    assert by_rule(result, "disclosure.consultation_short")
+
+
+def test_bad_deadline_option_is_a_clear_error(tmp_path):
+    import pytest
+
+    from govaudit.config import ConfigError
+
+    with pytest.raises(ConfigError, match="report_deadline"):
+        audit(tmp_path, good_site(), PLUGINS, {"disclosure_dates": {"report_deadline": "13-40"}})
