@@ -323,8 +323,9 @@ def _parse_page(page: Page, anchor: date, labels: tuple[str, ...]) -> PageInfo |
     info.body_length = len(main_compact) - sum(len(compact(h)) for h in info.headings)
     info.has_empty_marker = any(m in main_compact for m in _EMPTY_MARKERS)
     info.entries = _entries(root, zone_of, base, anchor)
+    # the article bar (发布日期：…) sits near the top of the main text
     info.pubdate = parse_pubdate(info.meta.get("pubdate")) or labelled_date(
-        info.main_text, labels, anchor
+        info.main_text[:4000], labels, anchor
     )
     return info
 

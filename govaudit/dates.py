@@ -17,7 +17,6 @@ working weekends through the maintained ``chinesecalendar`` package.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -97,17 +96,14 @@ class FoundDate:
     time: str | None = None  # "10:21" when a time followed the date
 
 
-def normalize(text: str) -> str:
-    """NFKC (full-width digits and colons become ASCII), keeping the length of the text.
+# Full-width ASCII forms (０-９, －, ／, ：, ［ …) and the ideographic space, one character
+# each way, so offsets into the normalised text are offsets into the original.
+_FULLWIDTH = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)} | {0x3000: 0x20, 0xA0: 0x20}
 
-    Characters whose NFKC form is longer than one character are kept as they are, so
-    offsets into the normalised text are offsets into the original.
-    """
-    out = []
-    for ch in text:
-        n = unicodedata.normalize("NFKC", ch)
-        out.append(n if len(n) == 1 else ch)
-    return "".join(out)
+
+def normalize(text: str) -> str:
+    """Full-width digits and punctuation → ASCII, keeping the length of the text."""
+    return text.translate(_FULLWIDTH)
 
 
 def cn_small_int(s: str) -> int | None:
@@ -188,18 +184,14 @@ def find_dates(
     norm = _blank_urls(normalize(text))
     top = max_year if max_year is not None else (anchor.year + 1 if anchor else 2100)
     found: list[FoundDate] = []
-    taken: list[tuple[int, int]] = []
-
-    def overlaps(a: int, b: int) -> bool:
-        return any(a < e and s < b for s, e in taken)
+    taken = bytearray(len(norm))  # 1 where a date was already read
 
     def add(value: date | None, m: re.Match[str], kind: str, time: str | None = None) -> None:
-        if value is None or overlaps(m.start(), m.end()):
+        if value is None or any(taken[m.start() : m.end()]):
             return
+        taken[m.start() : m.end()] = b"\x01" * (m.end() - m.start())
         if _RE_TODAY_WIDGET.search(norm[max(0, m.start() - 8) : m.start()]):
-            taken.append((m.start(), m.end()))  # consume it, so no shorter form matches
-            return
-        taken.append((m.start(), m.end()))
+            return  # consumed, so no shorter form matches it either
         found.append(FoundDate(value, m.start(), m.end(), text[m.start() : m.end()], kind, time))
 
     for m in _RE_YMD_CN.finditer(norm):
