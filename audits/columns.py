@@ -101,7 +101,7 @@ def _required() -> list[RequiredColumn]:
             name="意见征集", variants=["征集意见", "征求意见", "预公开"], unit="信息中心"
         ),
         RequiredColumn(name="财政预决算", variants=["预决算"], unit="财务审计组"),
-        RequiredColumn(name="局长信箱", variants=[], unit="执法监督组"),
+        RequiredColumn(name="局长信箱", variants=["局长邮箱", "领导信箱"], unit="执法监督组"),
     ]
 
 
