@@ -623,6 +623,9 @@ def cli_serve(args: argparse.Namespace) -> int:
     config = build_config(args)
     config.homepage  # noqa: B018 - raises ConfigError naming site.urls when missing
     grace = stop_grace()
+    from reports.web import token_for
+
+    token_for(config)  # refuse to start without a token when not on loopback
     if not getattr(args, "verbose", False):
         logging.getLogger().setLevel(logging.INFO)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
