@@ -20,7 +20,7 @@ from datetime import date, timedelta
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from audits.base import AuditContext, AuditPlugin, Finding, RuleSpec, Severity
-from audits.pageinfo import FOOTER, PageInfo, compact, parse_page, urlkey
+from audits.pageinfo import FOOTER, MAIN, PageInfo, compact, parse_page, urlkey
 from govaudit.dates import (
     cn_small_int,
     cn_year,
@@ -321,6 +321,8 @@ class DisclosureDatesAudit(AuditPlugin):
         if not relevant:
             return ()
         keep_words = [*opts.interpretation_words, *opts.feedback_words, "原文", "文件", "指南"]
+        # an interpretation keeps all its content links: one of them may be the policy
+        is_interp = self._words(title, opts.interpretation_words)
         doc = Doc(
             url=info.final_url,
             title=title,
@@ -331,7 +333,8 @@ class DisclosureDatesAudit(AuditPlugin):
             anchors=[
                 (compact(a.text), a.href)
                 for a in info.anchors
-                if a.zone != FOOTER and any(compact(w) in compact(a.text) for w in keep_words)
+                if a.zone == MAIN
+                and (is_interp or any(compact(w) in compact(a.text) for w in keep_words))
             ],
             entries=[(e.title, e.url, e.date) for e in info.entries] if is_list else [],
         )

@@ -243,3 +243,21 @@ def test_bad_deadline_option_is_a_clear_error(tmp_path):
 
     with pytest.raises(ConfigError, match="report_deadline"):
         audit(tmp_path, good_site(), PLUGINS, {"disclosure_dates": {"report_deadline": "13-40"}})
+
+
+def test_interpretation_linking_back_to_the_policy(tmp_path):
+    pages = _policy(good_site(), ago(12), ago(3), link=False)
+    # a title that does not name the policy, but a link back to it
+    pages["/zcjd/"] = column_list(
+        "政策解读", [("/zcjd/1.html", "一图读懂不动产登记新规解读", ago(3))]
+    )
+    pages["/zcjd/1.html"] = article(
+        "一图读懂不动产登记新规解读",
+        ago(3),
+        "<p>解读内容</p><p>原文：<a href='/zcwj/1.html'>临沂市不动产登记办法</a></p>",
+        "政策解读",
+    )
+    result = audit(tmp_path, pages, PLUGINS)
+    (f,) = by_rule(result, "disclosure.interpretation_late")
+    assert f["evidence"]["interpretation"] == "一图读懂不动产登记新规解读"
+    assert not by_rule(result, "disclosure.interpretation_missing")
