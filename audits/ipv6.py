@@ -680,7 +680,7 @@ class IPv6Audit(AuditPlugin):
         return [
             Finding(
                 rule="ipv6.nameserver_no_ipv6",
-                url=f"dns:{ns.zone}",
+                url=None,
                 message=(
                     f"域名 {ns.zone} 的 {len(ns.names)} 台域名服务器中，只有 {len(answering)} 台"
                     f"可通过IPv6应答查询，少于 {opts.min_ipv6_nameservers} 台。"
@@ -743,6 +743,9 @@ class IPv6Audit(AuditPlugin):
         v6 = self.fetcher.fetch(link.url, 6)
         if not v4.ok:
             return LinkOutcome(link, v4, v6, None, f"IPv4 也无法访问（{v4.describe()}），未计入")
+        if v6.status.kind is StatusKind.DNS_FAILURE:
+            host = _host(v6.final_url or link.url)
+            return LinkOutcome(link, v4, v6, False, f"{host} 无IPv6地址（AAAA记录）")
         if not v6.answered:
             return LinkOutcome(link, v4, v6, False, f"IPv6 {v6.describe()}")
         if v6.code != v4.code:
