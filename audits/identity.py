@@ -103,16 +103,23 @@ class IdentityAudit(AuditPlugin):
         self.incomplete: list[dict[str, object]] = []
         self.missing_counts: dict[str, int] = {}
         self.no_entry: list[str] = []
+        self.unchecked: list[str] = []
+        self.any_item = [rx for rxs in self.items.values() for rx in rxs] + [_RE_SITE_ID]
 
     def check_page(self, page: Page) -> Iterable[Finding]:
         info = parse_page(page, self.ctx.today)
         if info is None:
             return ()
-        self.pages += 1
         url = info.final_url
         footer = info.footer_text
         if not footer:
             footer = compact(info.main_text)[-self.options.footer_fallback_chars :]
+            if info.body_scripts and not any(rx.search(footer) for rx in self.any_item):
+                # no footer in the HTML, and scripts that may write it (not rendered):
+                # cannot judge this page
+                self.unchecked.append(url)
+                return ()
+        self.pages += 1
         meta_id = (info.meta.get("siteidcode") or "").strip()
         m = _RE_SITE_ID.search(footer)
         footer_id = m.group(1) if m else ""
@@ -200,4 +207,10 @@ class IdentityAudit(AuditPlugin):
                 )
             )
         self.ctx.site_data["identity.pages_checked"] = total
+        self.ctx.site_data["identity.pages_unchecked"] = len(self.unchecked)
+        if self.unchecked:
+            self.ctx.progress(
+                f"identity: {len(self.unchecked)} page(s) have no footer in their HTML "
+                "(written by scripts?) and were not checked"
+            )
         return out

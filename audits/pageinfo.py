@@ -155,6 +155,7 @@ class PageInfo:
     has_empty_marker: bool = False
     img_alts: list[str] = field(default_factory=list)
     scripted: bool = False  # inline script in the main zone of a page not rendered in Chromium
+    body_scripts: int = 0  # <script> elements in the body of a page not rendered
     body_length: int = 0  # characters of main text besides the headings
 
     @property
@@ -290,8 +291,10 @@ def _parse_page(page: Page, anchor: date, labels: tuple[str, ...]) -> PageInfo |
         tag = el.tag.lower()
         stack.append((True, el, zone))
         if tag in _SKIP_TAGS:
-            if tag == "script" and zone == MAIN and (el.text or "").strip():
-                info.scripted = not page.rendered
+            if tag == "script" and not page.rendered:
+                info.body_scripts += 1
+                if zone == MAIN and (el.text or "").strip():
+                    info.scripted = True
             continue
         own = _classify(el) or zone
         # A footer keeps its class even inside a page-wide wrapper classed as "main".

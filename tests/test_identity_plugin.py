@@ -64,3 +64,17 @@ def test_pages_listed_are_capped(tmp_path):
     result = audit(tmp_path, pages, PLUGINS, {"identity": {"max_pages_listed": 3}})
     (f,) = by_rule(result, "identity.footer_incomplete")
     assert f["evidence"]["count"] == 8 and len(f["evidence"]["pages"]) == 3
+
+
+def test_footer_written_by_a_script_is_not_judged(tmp_path):
+    pages = good_site()
+    pages["/js.html"] = (
+        "<html><head><title>页面</title></head><body><div class='main'><p>正文</p></div>"
+        "<script src='/js/footer.js'></script></body></html>"
+    )
+    result = audit(tmp_path, pages, PLUGINS)
+    assert result.findings == []
+    assert result.site_data["identity.pages_unchecked"] == 1
+    # the same page without the script is judged (and fails)
+    pages["/js.html"] = pages["/js.html"].replace("<script src='/js/footer.js'></script>", "")
+    assert by_rule(audit(tmp_path, pages, PLUGINS), "identity.footer_incomplete")
