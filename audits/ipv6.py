@@ -418,19 +418,22 @@ class IPv6Audit(AuditPlugin):
                 "tcp": [],
             }
             summary["hosts"][host] = host_info
+            host_url = start_url if host == _host(start_url) else home
             if not usable:
                 no_aaaa_hosts.add(host)
-                findings.append(self._no_aaaa(host, start_url, look4, look6, mapped))
+                findings.append(self._no_aaaa(host, host_url, look4, look6, mapped))
                 self.rows.append(
                     ["首页", host, "无AAAA记录", 1, 0, "0.0%", look6.error or "未配置AAAA记录"]
                 )
                 continue
-            probe_ports = sorted(ports[host] | self._v4_ports(look4.addresses, ports[host]))
+            # internet.nl's rule: every port the host serves over IPv4 must accept over IPv6.
+            served = self._v4_served(look4.addresses, sorted(ports[host] | set(opts.ports)))
+            host_info["ipv4_ports"] = {str(p): ms for p, ms in served.items()}
             with ThreadPoolExecutor(max_workers=min(opts.workers, 8)) as pool:
                 results: list[TcpResult] = list(
                     pool.map(
                         lambda ap: tcp_connect(ap[0], ap[1], opts.timeout),
-                        [(a, p) for a in usable for p in probe_ports],
+                        [(a, p) for a in usable for p in sorted(served)],
                     )
                 )
             for res in results:
@@ -444,9 +447,16 @@ class IPv6Audit(AuditPlugin):
                 )
                 if not res.ok:
                     tcp_failed.add((res.address, res.port))
-                    findings.append(self._tcp_unreachable(host, start_url, res, look6))
+                    findings.append(
+                        self._tcp_unreachable(host, host_url, res, look6, served[res.port])
+                    )
             bad = sum(1 for r in results if not r.ok)
-            note = "TCP全部可连接" if not bad else f"{bad}/{len(results)} 个地址端口不可连接"
+            ports_text = "、".join(str(p) for p in sorted(served)) or "无"
+            note = (
+                f"端口 {ports_text} 经IPv6均可连接"
+                if not bad
+                else f"{bad}/{len(results)} 个地址端口经IPv6不可连接"
+            )
             self.rows.append(
                 ["首页", host, "、".join(usable), 1, 0 if bad == len(results) else 1, "", note]
             )
@@ -476,16 +486,17 @@ class IPv6Audit(AuditPlugin):
         }
         return findings
 
-    def _v4_ports(self, addresses: list[str], known: set[int]) -> set[int]:
-        """Ports from ``options.ports`` that accept TCP over IPv4 (so must over IPv6 too)."""
+    def _v4_served(self, addresses: list[str], ports: list[int]) -> dict[int, float | None]:
+        """Port → IPv4 connect time, for the candidate ports that accept TCP over IPv4."""
         opts: IPv6Options = self.options  # type: ignore[assignment]
-        out: set[int] = set()
-        for port in opts.ports:
-            if port in known:
-                continue
-            if any(tcp_connect(a, port, opts.timeout).ok for a in addresses[:2]):
-                out.add(port)
-        return out
+        pairs = [(port, a) for port in ports for a in addresses[:2]]
+        with ThreadPoolExecutor(max_workers=min(opts.workers, 8)) as pool:
+            results = list(pool.map(lambda pa: tcp_connect(pa[1], pa[0], opts.timeout), pairs))
+        served: dict[int, float | None] = {}
+        for (port, _addr), res in zip(pairs, results, strict=True):
+            if res.ok and port not in served:
+                served[port] = res.connect_ms
+        return served
 
     @staticmethod
     def _fetch_summary(res: HttpResult) -> dict[str, Any]:
@@ -525,7 +536,9 @@ class IPv6Audit(AuditPlugin):
             },
         )
 
-    def _tcp_unreachable(self, host: str, url: str, res: TcpResult, look6: Lookup) -> Finding:
+    def _tcp_unreachable(
+        self, host: str, url: str, res: TcpResult, look6: Lookup, v4_connect_ms: float | None
+    ) -> Finding:
         return Finding(
             rule="ipv6.unreachable",
             url=url,
@@ -542,7 +555,11 @@ class IPv6Audit(AuditPlugin):
                 "error": res.status.kind.value,
                 "error_text": res.status.describe(),
                 "error_detail": res.status.detail,
-                "timings": {"dns_ms": round(look6.elapsed_ms, 1), "connect_ms": res.connect_ms},
+                "timings": {
+                    "dns_ms": round(look6.elapsed_ms, 1),
+                    "connect_ms": res.connect_ms,
+                    "ipv4_connect_ms": v4_connect_ms,
+                },
             },
         )
 

@@ -84,6 +84,7 @@ class Resolver:
         self.timeout = timeout
         self._cache: dict[tuple[str, int], Lookup] = {}
         self._ns_cache: dict[str, NsLookup] = {}
+        self._key_locks: dict[tuple[str, int], threading.Lock] = {}
         self._lock = threading.Lock()
         self._dns: dns.resolver.Resolver | None = None
         if self.server:
@@ -122,11 +123,20 @@ class Resolver:
         key = (host, family)
         with self._lock:
             cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        result = self._query_dns(host, family) if self.server else self._query_system(host, family)
-        with self._lock:
-            self._cache[key] = result
+            if cached is not None:
+                return cached
+            key_lock = self._key_locks.setdefault(key, threading.Lock())
+        # One query per name and family, even when many threads ask at once.
+        with key_lock:
+            with self._lock:
+                cached = self._cache.get(key)
+            if cached is not None:
+                return cached
+            result = (
+                self._query_dns(host, family) if self.server else self._query_system(host, family)
+            )
+            with self._lock:
+                self._cache[key] = result
         return result
 
     def addresses(self, host: str, port: int | None = None) -> list[str]:

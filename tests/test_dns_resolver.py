@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -14,6 +15,7 @@ from tests.ipv6_servers import DualDNS
 RECORDS = {
     "www.zone.test": {"A": ["127.0.0.1"], "AAAA": ["::1"]},
     "v4.zone.test": {"A": ["127.0.0.2"]},
+    "busy.zone.test": {"AAAA": ["::1"]},
     "alias.zone.test": {"CNAME": ["mid.zone.test"]},
     "mid.zone.test": {"CNAME": ["www.zone.test"]},
     "loop1.zone.test": {"CNAME": ["loop2.zone.test"]},
@@ -78,6 +80,14 @@ def test_each_name_is_asked_once_per_run(dns_server):
     for _ in range(5):
         r.lookup("v4.zone.test", 4)
     assert len(dns_server.queries_for("v4.zone.test", "A")) == before + 1
+
+
+def test_concurrent_lookups_of_one_name_send_one_query(dns_server):
+    r = resolver(dns_server)
+    with ThreadPoolExecutor(8) as pool:
+        found = list(pool.map(lambda _: r.lookup("busy.zone.test", 6).addresses, range(16)))
+    assert found == [["::1"]] * 16
+    assert len(dns_server.queries_for("busy.zone.test", "AAAA")) == 1
 
 
 def test_resolve_override_wins_over_dns_and_is_per_family(dns_server):
