@@ -372,10 +372,13 @@ class ColumnsAudit(AuditPlugin):
         opts = self.options
         target = compact(opts.disclosure_name)
         exact = [a for a in home.anchors if compact(a.text) == target]
-        if exact:
-            column_url = exact[0].href
+        # the column's entrance is the navigation, not a footer link
+        shown = [a for a in exact if a.zone != FOOTER]
+        near = None if shown else self._near_name([a for a in home.anchors if a.zone != FOOTER])
+        if shown or (exact and near is None):
+            column_url = (shown or exact)[0].href
         else:
-            near = self._near_name(home.anchors)
+            near = near or self._near_name(home.anchors)
             if near is None:
                 return [
                     Finding(

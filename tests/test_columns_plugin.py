@@ -258,3 +258,14 @@ def test_old_table_layout_site(tmp_path):
         "法定主动公开内容",
         "政府信息公开工作年度报告",
     }
+
+
+def test_a_footer_link_does_not_hide_a_misnamed_navigation_entry(tmp_path):
+    nav = [(h, "政务公开" if t == "政府信息公开" else t) for h, t in NAV_ITEMS]
+    pages = _with_nav(good_site(), nav)
+    pages["/"] = pages["/"].replace(
+        "<p>Copyright", "<p><a href='/zwgk/'>政府信息公开</a></p><p>Copyright"
+    )
+    result = audit(tmp_path, pages, ["columns"])
+    (f,) = by_rule(result, "columns.disclosure_misnamed")
+    assert f["evidence"]["where"] == "首页导航"
