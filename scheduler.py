@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import ctypes
+import functools
 import logging
 import os
 import shutil
@@ -218,13 +219,19 @@ def live_runs(store: Store, site: str) -> list[tuple[int, int]]:
     return [(r, p) for r, p, s in rows if process_alive(p, s)]
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the forked child
-    """In the child before exec: SIGKILL me when the service dies (Linux prctl)."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+try:  # loaded in the parent: the forked child must not dlopen (other threads may hold locks)
+    _prctl = ctypes.CDLL(None, use_errno=True).prctl
+except (OSError, AttributeError):  # pragma: no cover - not Linux
+    _prctl = None
+
+
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the forked child
+    """In the child before exec: SIGKILL me when the service dies (Linux PR_SET_PDEATHSIG).
+    If the service already died between fork and here, exit at once."""
+    if _prctl is not None:
+        _prctl(1, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def kill_tree(proc: subprocess.Popen) -> None:
@@ -475,7 +482,7 @@ class Service:
                 stderr=subprocess.STDOUT,
                 env=self.child_env(),
                 start_new_session=True,  # Ctrl-C on the service does not reach the audit
-                preexec_fn=_die_with_parent,
+                preexec_fn=functools.partial(_die_with_parent, os.getpid()),
             )
             reason, forced = "", ""
             while True:

@@ -6,6 +6,8 @@ child crawling a loopback site (or the demo site), the jobs live in the SQLite d
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import os
 import signal
@@ -234,6 +236,9 @@ def test_kill9_of_run_and_of_service_then_restart(tmp_path, gated):
         )
         report = data / "runs" / str(good["id"]) / "report.html"
         before = report.read_bytes()
+        # No mail.host: the unit's message is written as an .eml file, and the log says where.
+        wait_for(lambda: "message(s) written to" in svc.text(), 30, "the .eml files")
+        assert (data / "runs" / str(good["id"]) / "mail" / "信息中心.eml").is_file()
 
         # 2. kill -9 of a run's child mid-crawl: the service marks the run failed.
         gated.gate.clear()
@@ -352,9 +357,26 @@ def test_run_timeout_kills_the_child_and_marks_the_run_failed(tmp_path, gated):
 # ---- the demo site, end to end ---------------------------------------------------------------
 
 
+class SmtpSink:
+    """aiosmtpd handler recording (recipients, parsed message)."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], object]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        self.messages.append((list(envelope.rcpt_tos), msg))
+        return "250 OK"
+
+
 def test_demo_site_audited_on_schedule_mailed_and_served(tmp_path):
+    from aiosmtpd.controller import Controller
+
     demo_server = pytest.importorskip("govaudit.demo.server")
     data = tmp_path / "data"
+    sink = SmtpSink()
+    smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
+    smtp.start()
     with demo_server.DemoSite(anchor=date.fromisoformat(TODAY), revision=1) as demo:
         cfg = demo.config_dict(data)
         port = free_port()
@@ -364,7 +386,12 @@ def test_demo_site_audited_on_schedule_mailed_and_served(tmp_path):
             {"name": "weekly", "cron": "0 2 * * 1"},
         ]
         cfg["serve"] = {"port": port}
-        cfg["mail"] = {"sender": "govaudit@example.org", "info_centre": ["xxzx@example.org"]}
+        cfg["mail"] = {
+            "host": "127.0.0.1",
+            "port": smtp.port,
+            "sender": "govaudit@example.org",
+            "info_centre": ["xxzx-leader@example.org"],
+        }
         path = tmp_path / "demo.toml"
         path.write_text(toml(cfg), encoding="utf-8")
         svc = ServiceProc(path, tmp_path / "serve.log", env={"GOVAUDIT_STOP_GRACE": "1"})
@@ -381,11 +408,19 @@ def test_demo_site_audited_on_schedule_mailed_and_served(tmp_path):
             ).read_text()
             run_dir = data / "runs" / str(run["id"])
             assert (run_dir / "report.html").is_file() and (run_dir / "整改清单.xlsx").is_file()
-            # No SMTP configured: the units' messages are written as .eml files.
-            wait_for(lambda: "message(s) written to" in svc.text(), 30, ".eml files")
-            names = {p.stem for p in (run_dir / "mail").glob("*.eml")}
-            assert "信息中心汇总" in names and len(names) >= 2
-            assert "no SMTP configured" in svc.text() and str(run_dir / "mail") in svc.text()
+            # Each unit with open findings got one message, and the information centre one.
+            doc = json.loads((run_dir / "findings.json").read_text(encoding="utf-8"))
+            units = {f["unit"] for f in doc["findings"] if not f.get("ignored")}
+            assert len(units) >= 2
+            wait_for(lambda: len(sink.messages) >= len(units) + 1, 60, "the mail")
+            time.sleep(0.5)
+            got = {str(m["X-Govaudit-Unit"] or "summary"): to for to, m in sink.messages}
+            assert len(sink.messages) == len(units) + 1
+            assert set(got) == units | {"summary"}
+            assert got["summary"] == ["xxzx-leader@example.org"]
+            assert got["综合组"] == [demo_server.UNITS["综合组"]]
+            subjects = {str(m["Subject"]) for _, m in sink.messages}
+            assert f"【网站检查】综合组整改清单（{TODAY}）" in subjects
             # The reports are served.
             base = f"http://127.0.0.1:{port}"
             index = urllib.request.urlopen(base + "/", timeout=10).read().decode()
@@ -408,3 +443,4 @@ def test_demo_site_audited_on_schedule_mailed_and_served(tmp_path):
             assert svc.stop() == 0
         finally:
             svc.kill()
+            smtp.stop()
