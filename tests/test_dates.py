@@ -163,3 +163,39 @@ def test_working_days_outside_the_calendar_fall_back_with_a_note():
     assert result.days == 5
     assert not result.exact
     assert "周一至周五" in result.note
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2020年09月30日 10:21", date(2020, 9, 30)),
+        ("发布时间：2020-09-30 10:21:33 来源：综合组", date(2020, 9, 30)),
+        ("日期：2020-9-30", date(2020, 9, 30)),
+        ("[2020-09-30]", date(2020, 9, 30)),
+        ("(2020.9.30)", date(2020, 9, 30)),
+        ("2020／9／30", date(2020, 9, 30)),
+        ("二〇二〇年 九月 三十日", date(2020, 9, 30)),
+        ("二〇二〇年十一月二十日", date(2020, 11, 20)),
+        ("二零二零年一月一日", date(2020, 1, 1)),
+        ("2020年9月30日至10月20日", date(2020, 9, 30)),
+        ("·关于土地征收的公告2020-09-30", date(2020, 9, 30)),
+    ],
+)
+def test_more_real_world_formats(text, expected):
+    assert parse_date(text, ANCHOR) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "临自然资规〔2020〕9号",
+        "身份证号 370302199009301234",
+        "邮编：276000 传真：0539-2020-0930",
+        "10.2020.09.30",
+        "第2020-09号",
+        "访问量：20200930",
+        "赣ICP备05012345号-1 赣公网安备 36100202000123号",
+    ],
+)
+def test_more_noise(text):
+    assert find_dates(text, ANCHOR) == []
