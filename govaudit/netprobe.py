@@ -37,6 +37,7 @@ from govaudit.dns import Resolver
 from govaudit.snapshot import LinkStatus, StatusKind
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+DEAD_AFTER_TIMEOUTS = 3  # requests timed out on one address:port before it is given up
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 _UNREACHABLE_ERRNOS = {
     errno.ENETUNREACH: "network unreachable",
@@ -269,6 +270,8 @@ class FamilyFetcher:
         self._hops: dict[tuple[str, int], Future[HttpResult]] = {}
         self._results: dict[tuple[str, int], Future[HttpResult]] = {}
         self.requests_made = 0  # for tests and progress: real network requests
+        self._dead: dict[tuple[str, int], LinkStatus] = {}
+        self._timeouts: dict[tuple[str, int], int] = {}
 
     # ---- public -----------------------------------------------------------------
     def fetch(self, url: str, family: int, keep_body: bool = False) -> HttpResult:
@@ -384,6 +387,12 @@ class FamilyFetcher:
         conn: _PinnedHTTP | None = None
         error: LinkStatus | None = None
         for address in addresses:  # within one family, fall back to the next address
+            with self._lock:
+                known_dead = self._dead.get((address, port))
+            if known_dead is not None:  # failed before: do not wait for it again
+                error = error or known_dead
+                result.address = result.address or address
+                continue
             conn = self._connection(scheme, _ascii_host(host), port, address, timings)
             try:
                 conn.connect()
@@ -397,7 +406,9 @@ class FamilyFetcher:
                 conn = None
                 break
             except OSError as exc:
-                error = error or classify(exc)
+                failure = classify(exc)
+                self._mark_dead(address, port, failure)
+                error = error or failure
                 result.address = result.address or address
                 conn.close()
                 conn = None
@@ -435,6 +446,8 @@ class FamilyFetcher:
         except Exception as exc:
             if result.code is None:
                 result.status = classify(exc)
+                if result.status.kind is StatusKind.TIMEOUT and result.address:
+                    self._count_timeout(result.address, port, result.status)
             # A body cut short after the status line still counts as an answer; note it.
             else:
                 result.truncated = True
@@ -442,6 +455,23 @@ class FamilyFetcher:
             conn.close()
         timings.total_ms = _ms(start)
         return result
+
+    def _mark_dead(self, address: str, port: int, status: LinkStatus) -> None:
+        """A refused, unreachable or silent (connect timeout) address:port fails fast after."""
+        if status.kind in (StatusKind.CONNECTION_REFUSED, StatusKind.TIMEOUT, StatusKind.ERROR):
+            note = f"{status.detail} (earlier connection to [{address}]:{port} failed; not retried)"
+            with self._lock:
+                self._dead.setdefault((address, port), LinkStatus(status.kind, detail=note))
+
+    def _count_timeout(self, address: str, port: int, status: LinkStatus) -> None:
+        """Servers that accept but never answer (an IPv6 MTU black hole …) cost
+        ``timeout`` per URL: after ``DEAD_AFTER_TIMEOUTS`` of them, fail fast too."""
+        with self._lock:
+            count = self._timeouts[(address, port)] = self._timeouts.get((address, port), 0) + 1
+        if count >= DEAD_AFTER_TIMEOUTS:
+            note = f"{count} requests to [{address}]:{port} timed out; not retried"
+            with self._lock:
+                self._dead.setdefault((address, port), LinkStatus(StatusKind.TIMEOUT, detail=note))
 
     def _connection(
         self, scheme: str, host: str, port: int, address: str, timings: Timings

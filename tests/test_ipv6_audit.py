@@ -461,3 +461,25 @@ def test_resolve_pins_without_dns_server_skip_name_servers(net, tmp_path):
     )
     [f] = v4_only.findings
     assert f["rule"] == "ipv6.no_aaaa" and "--resolve" in f["message"]
+
+
+def test_resources_and_external_links_can_be_left_out(net, tmp_path):
+    home, pages, links = level_snapshot(net)
+    result = audit(tmp_path, net, home, links, pages, include_resources=False)
+    levels = result.site_data["ipv6.levels"]
+    # 二级 without img/script: a ✓, b ✗, c ✓, v6dead ✗ (gone.html excluded) → 2 of 4.
+    # 三级 without link/iframe: d ✓, e ✗, f ✓, maint ✗ → 2 of 4.
+    assert [(levels[lv]["supported"], levels[lv]["total"]) for lv in ("二级", "三级")] == [
+        (2, 4),
+        (2, 4),
+    ]
+    internal = audit(tmp_path / "2", net, home, links, pages, include_external=False)
+    # 二级 without cdn4/v6dead: a ✓, b ✗, logo ✓, c ✓ → 3 of 4; 三级 without style.css → 3 of 5.
+    assert internal.site_data["ipv6.rates"] == {"二级": 3 / 4, "三级": 3 / 5}
+
+
+def test_large_levels_are_sampled_and_say_so(net, tmp_path):
+    home, pages, links = level_snapshot(net)
+    result = audit(tmp_path, net, home, links, pages, max_links_per_level=2)
+    l2 = result.site_data["ipv6.levels"]["二级"]
+    assert (l2["links"], l2["found"], l2["sampled"]) == (2, 7, True)

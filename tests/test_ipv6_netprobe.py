@@ -178,3 +178,29 @@ def test_distinct_urls_are_each_requested_once(plain):
         results = list(pool.map(lambda u: fetcher.fetch(u, 6), urls))
     assert [r.code for r in results] == [404] * 20
     assert fetcher.requests_made == 20
+
+
+def test_an_address_that_hangs_is_given_up_after_three_timeouts(plain):
+    v4, v6 = plain
+    v6.route("/hang/*", delay=5, html="late")
+    fetcher = FamilyFetcher(resolver_for(v4.port, "a.test"), timeout=0.3)
+    start = time.monotonic()
+    results = [fetcher.fetch(f"http://a.test:{v4.port}/hang/{i}", 6) for i in range(10)]
+    assert time.monotonic() - start < 4  # not 10 × 0.3 s of waiting, let alone 10 × 5 s
+    assert {r.status.kind for r in results} == {StatusKind.TIMEOUT}
+    assert len([r for r in v6.requests if r.path.startswith("/hang/")]) == 3
+    assert "not retried" in results[-1].status.detail
+
+
+def test_a_refused_address_is_not_dialled_again():
+    srv = v4_only_http()
+    with srv:
+        resolver = Resolver(
+            DnsConfig(resolve=[f"r.test:{srv.port}:127.0.0.1", f"r.test:{srv.port}:::1"]), timeout=1
+        )
+        fetcher = FamilyFetcher(resolver, timeout=1)
+        first = fetcher.fetch(f"http://r.test:{srv.port}/a", 6)
+        again = fetcher.fetch(f"http://r.test:{srv.port}/b", 6)
+        assert first.status.kind is again.status.kind is StatusKind.CONNECTION_REFUSED
+        assert "not retried" in again.status.detail and again.timings.connect_ms is None
+        assert fetcher.fetch(f"http://r.test:{srv.port}/b", 4).code == 404
