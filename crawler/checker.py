@@ -27,7 +27,8 @@ _WAF_TITLE = re.compile(
 )
 _SOFT_404 = re.compile(
     r"页面不存在|页面未找到|找不到|无法找到|未找到该页面|页面已删除|已被删除|不存在或已|"
-    r"(?<![0-9])404(?![0-9])|not\s+found|page\s+(?:does\s+not|doesn't)\s+exist|no\s+longer\s+available",
+    r"^\W*404(?![0-9])|404\s*(?:错误|error|not|页面|page)|(?:错误|error)\W*404(?![0-9])|"
+    r"not\s+found|page\s+(?:does\s+not|doesn't)\s+exist|no\s+longer\s+available",
     re.IGNORECASE,
 )
 

@@ -10,6 +10,7 @@ is checked once.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -23,11 +24,19 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 SKIPPED_SCHEMES = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:", "file:", "ftp:")
 
 
+#: URLs made only of these characters need no percent-encoding (the common case).
+_PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]*")
+
+
+@lru_cache(maxsize=65536)
 def normalize_url(url: str, encoding: str = "utf-8") -> str | None:
     """The canonical form of an absolute http(s) URL, or None if it is not one."""
     url = url.strip()
     try:
-        safe = safe_url_string(url, encoding=encoding or "utf-8")
+        if _PLAIN_URL.fullmatch(url) and "%" not in url:
+            safe = url
+        else:
+            safe = safe_url_string(url, encoding=encoding or "utf-8")
         parts = urlsplit(safe)
         scheme = parts.scheme.lower()
         if scheme not in ("http", "https") or not parts.hostname:

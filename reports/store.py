@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Iterable, Iterator
-from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -294,7 +293,19 @@ class Store:
                 conn.execute(insert(pages), rows)
 
     def add_links(self, run_id: int, items: Iterable[Link]) -> None:
-        rows = [{"run_id": run_id, **asdict(link)} for link in items]
+        # Explicit fields, not dataclasses.asdict: this runs for every link of every page.
+        rows = [
+            {
+                "run_id": run_id,
+                "source": link.source,
+                "target": link.target,
+                "tag": link.tag,
+                "text": link.text,
+                "internal": link.internal,
+                "raw": link.raw,
+            }
+            for link in items
+        ]
         if rows:
             with self.engine.begin() as conn:
                 conn.execute(insert(links), rows)
