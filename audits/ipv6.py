@@ -54,7 +54,10 @@ class IPv6Options(BaseModel):
 
     timeout: float = Field(5.0, gt=0, description="Seconds per connect/read of one probe")
     dns_timeout: float = Field(
-        3.0, gt=0, description="Seconds per DNS query (used when the run has no shared resolver)"
+        3.0,
+        gt=0,
+        description="Seconds per query to a name server over IPv6 (and per lookup when the "
+        "run has no shared resolver)",
     )
     ports: list[int] = Field(
         default_factory=lambda: [80, 443],
