@@ -1204,6 +1204,16 @@ class DemoContent:
                 [("联系我们", "")],
             ),
         )
+        # Only reachable through the search form (not a link): answers so a form-following
+        # crawler does not report it.
+        self.add_page(
+            "/search/",
+            self.layout(
+                "站内搜索",
+                "<h1>站内搜索</h1><p>请输入关键词进行搜索。</p>",
+                crumbs=[("站内搜索", "")],
+            ),
+        )
         self.add_page(
             "/zdly/bdccx.html",
             self.layout(
