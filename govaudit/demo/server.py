@@ -17,7 +17,9 @@ Servers (all threads, all stopped by ``stop()``):
 from __future__ import annotations
 
 import json
+import logging
 import socket
+import sys
 import threading
 from collections import deque
 from datetime import date
@@ -29,6 +31,8 @@ from urllib.parse import unquote, urlsplit
 from govaudit.demo import site
 from govaudit.demo.dnsserver import ZoneServer
 from govaudit.demo.site import DemoContent, Ports
+
+log = logging.getLogger(__name__)
 
 #: Responsible units of the demo bureau (names from the work plan's task table).
 UNITS = {
@@ -115,6 +119,14 @@ class _HTTPServer(ThreadingHTTPServer):
         self.demo = demo
         self.only_host = only_host
         super().__init__(addr, _Handler)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # Clients that give up (timeouts, killed browsers) reset connections: not an error
+        # of the demo site, and not worth a traceback on the terminal.
+        exc = sys.exc_info()[1]
+        if isinstance(exc, ConnectionError | TimeoutError):
+            return
+        log.warning("demo site: error serving %s", client_address, exc_info=True)
 
     def server_bind(self) -> None:
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
