@@ -333,8 +333,9 @@ class Service:
         self.stop_deadline = time.monotonic() + grace
         self.stopping.set()
         try:
-            self.scheduler.pause()
-            self.scheduler.shutdown(wait=True)
+            if self.scheduler.running:
+                self.scheduler.pause()
+                self.scheduler.shutdown(wait=True)
         finally:
             if self.web is not None:
                 self.web.shutdown()
@@ -546,10 +547,31 @@ class Service:
             status = row["status"]
         self._keep_log(log_path, run_id)
         elapsed = time.monotonic() - started
+        row = self.store.run_row(run_id) or {}
+        counts = self._severity_counts(run_id) if status == "succeeded" else {}
         log.info(
-            "schedule %s: run %s %s in %.1f s (exit code %s)", key, run_id, status, elapsed, code
+            "schedule %s: run %s %s in %.1f s (exit code %s): %s pages, %s links%s",
+            key,
+            run_id,
+            status,
+            elapsed,
+            code,
+            row.get("pages_crawled") or 0,
+            row.get("links_checked") or 0,
+            "; findings: " + ", ".join(f"{k} {v}" for k, v in counts.items()) if counts else "",
         )
         return RunResult(run_id, status, code, reason)
+
+    def _severity_counts(self, run_id: int) -> dict[str, int]:
+        from reports.store import findings
+
+        q = (
+            select(findings.c.severity, func.count())
+            .where(findings.c.run_id == run_id)
+            .group_by(findings.c.severity)
+        )
+        with self.store.engine.connect() as conn:
+            return {sev: n for sev, n in conn.execute(q)}
 
     def _child_run(self, before: int, pid: int) -> int | None:
         with self.store.engine.connect() as conn:

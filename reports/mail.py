@@ -517,6 +517,15 @@ def write_eml(plan: MailPlan, run_dir: Path) -> list[Path]:
     return out
 
 
+def write_run_eml(
+    store: Store, config: Config, run_id: int, today: date | None = None
+) -> tuple[list[Path], list[str]]:
+    """Dry run of a run's mail (the demo, or no SMTP configured): the .eml paths written
+    under ``runs/<id>/mail/`` and the problems found (bad addresses, missing files)."""
+    plan = plan_run_mail(store, config, run_id, today)
+    return write_eml(plan, store.data_dir / "runs" / str(run_id)), plan.problems
+
+
 # ---- outbox ---------------------------------------------------------------------------
 
 

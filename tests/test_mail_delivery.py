@@ -454,7 +454,8 @@ def test_bad_and_refused_recipients_reported_others_delivered(env, capsys):
     units = dict(UNITS)
     units["综合组"] = ["not an address", "zhz@example.gov.cn"]
     units["政策法规组"] = ["nobody@example.gov.cn"]  # the server refuses it
-    rec = Recorder(reject=("nobody@example.gov.cn",))
+    units["信息中心"] = ["xxzx@example.gov.cn", "left@example.gov.cn"]  # one of two refused
+    rec = Recorder(reject=("nobody@example.gov.cn", "left@example.gov.cn"))
     ctl = start_smtp(rec)
     try:
         cfg, run_id = env(base_mail(ctl.port), units)
@@ -467,6 +468,8 @@ def test_bad_and_refused_recipients_reported_others_delivered(env, capsys):
     got = by_unit(rec.messages)
     assert set(got) == {"综合组", "信息中心", mail.SUMMARY}
     assert got["综合组"]["to"] == ["zhz@example.gov.cn"]
+    assert got["信息中心"]["to"] == ["xxzx@example.gov.cn"]
+    assert "refused: 信息中心: left@example.gov.cn: 550" in out
     assert "3 of 4 message(s) sent" in out
 
 

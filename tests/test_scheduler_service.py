@@ -444,3 +444,53 @@ def test_demo_site_audited_on_schedule_mailed_and_served(tmp_path):
         finally:
             svc.kill()
             smtp.stop()
+
+
+def test_schedule_list_before_the_service_ran(tmp_path, capsys):
+    from govaudit.cli import main
+
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        toml(
+            {
+                "data_dir": str(tmp_path / "data"),
+                "site": {"urls": ["http://127.0.0.1:9/"]},
+                "schedule": [{"name": "weekly", "cron": "0 2 * * 1", "plugins": ["links"]}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert main(["schedule", "list", "--config", str(cfg)]) == 0
+    out = capsys.readouterr().out
+    assert "service: not running" in out
+    line = next(x for x in out.splitlines() if x.startswith("weekly"))
+    assert "not registered yet" in line and "[links]" in line
+    nxt = datetime.strptime(line.split("next ")[1][:10], "%Y-%m-%d")
+    assert nxt.weekday() == 0  # crontab's 1 is Monday
+
+
+def test_second_service_on_the_same_data_dir_refuses(tmp_path, capsys):
+    from govaudit.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "serve"])
+    try:
+        (data / "serve.pid").write_text(f"{other.pid}\n")
+        cfg = tmp_path / "c.toml"
+        cfg.write_text(
+            toml(
+                {
+                    "data_dir": str(data),
+                    "site": {"urls": ["http://127.0.0.1:9/"]},
+                    "serve": {"port": free_port()},
+                }
+            ),
+            encoding="utf-8",
+        )
+        assert main(["serve", "--config", str(cfg)]) == 2
+        assert f"another 'govaudit serve' (pid {other.pid})" in capsys.readouterr().err
+        assert (data / "serve.pid").read_text().strip() == str(other.pid)
+    finally:
+        other.kill()
+        other.wait()
