@@ -285,7 +285,7 @@ class DisclosureDatesAudit(AuditPlugin):
         self.options: DisclosureDatesOptions = options  # type: ignore[assignment]
         self.docs: dict[str, Doc] = {}
         self.report_titles: dict[int, str] = {}
-        self.guide_links: list[str] = []
+        self.guide_links: dict[str, str] = {}  # url key → url, in the order first seen
 
     # -- collection ------------------------------------------------------------------
 
@@ -309,7 +309,7 @@ class DisclosureDatesAudit(AuditPlugin):
         guide_words = [compact(w) for w in opts.guide_names]
         for a in info.anchors:
             if any(w in compact(a.text) for w in guide_words):
-                self.guide_links.append(a.href)
+                self.guide_links.setdefault(urlkey(a.href), a.href)
         relevant = (
             self._words(title, guide_words)
             or self._words(title, opts.interpretation_words)
@@ -318,12 +318,18 @@ class DisclosureDatesAudit(AuditPlugin):
             or self._words(column, opts.policy_columns)
             or is_list
         )
-        if not relevant:
-            return ()
+        if relevant:
+            doc = self._make_doc(info, title, column, is_list)
+            self.docs.setdefault(urlkey(info.url), doc)
+            self.docs.setdefault(urlkey(info.final_url), doc)
+        return ()
+
+    def _make_doc(self, info: PageInfo, title: str, column: str, is_list: bool) -> Doc:
+        opts = self.options
         keep_words = [*opts.interpretation_words, *opts.feedback_words, "原文", "文件", "指南"]
         # an interpretation keeps all its content links: one of them may be the policy
         is_interp = self._words(title, opts.interpretation_words)
-        doc = Doc(
+        return Doc(
             url=info.final_url,
             title=title,
             column=column,
@@ -338,9 +344,21 @@ class DisclosureDatesAudit(AuditPlugin):
             ],
             entries=[(e.title, e.url, e.date) for e in info.entries] if is_list else [],
         )
-        self.docs.setdefault(urlkey(info.url), doc)
-        self.docs.setdefault(urlkey(info.final_url), doc)
-        return ()
+
+    def _load(self, url: str) -> Doc | None:
+        """The page's Doc; a page not kept while crawling is read again from the snapshot."""
+        found = self.doc(url)
+        if found is not None:
+            return found
+        page = self.ctx.snapshot.page(url)
+        info = parse_page(page, self.ctx.today) if page is not None else None
+        if info is None:
+            return None
+        doc = self._make_doc(
+            info, page_title(info), info.column_name, bool(info.entries) and not info.is_article
+        )
+        self.docs[urlkey(url)] = doc
+        return doc
 
     def doc(self, url: str) -> Doc | None:
         return self.docs.get(urlkey(url))
@@ -363,8 +381,8 @@ class DisclosureDatesAudit(AuditPlugin):
     def _find_guide(self) -> Doc | None:
         words = [compact(w) for w in self.options.guide_names]
         candidates: list[Doc] = []
-        for href in self.guide_links:
-            d = self.doc(href)
+        for href in list(self.guide_links.values())[:20]:
+            d = self._load(href)
             if d is not None and d not in candidates:
                 candidates.append(d)
         for d in self._unique_docs():
@@ -373,7 +391,7 @@ class DisclosureDatesAudit(AuditPlugin):
         for d in candidates:
             if d.is_list:  # a 指南 column listing the guide article
                 for title, url, _ in d.entries:
-                    target = self.doc(url)
+                    target = self._load(url) if any(w in title for w in words) else None
                     if any(w in title for w in words) and target is not None:
                         return target
             else:

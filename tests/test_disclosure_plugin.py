@@ -261,3 +261,12 @@ def test_interpretation_linking_back_to_the_policy(tmp_path):
     (f,) = by_rule(result, "disclosure.interpretation_late")
     assert f["evidence"]["interpretation"] == "一图读懂不动产登记新规解读"
     assert not by_rule(result, "disclosure.interpretation_missing")
+
+
+def test_guide_found_by_its_link_whatever_its_title(tmp_path):
+    pages = good_site()
+    pages["/zwgk/zn/"] = article("本局公开工作说明", None, f"<p>{GUIDE_TEXT}</p>")
+    result = audit(tmp_path, pages, PLUGINS)
+    (f,) = by_rule(result, "guide.update_date_missing")
+    assert f["url"].endswith("/zwgk/zn/")
+    assert not by_rule(result, "guide.missing")
