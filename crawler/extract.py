@@ -108,6 +108,9 @@ PAGE_TAGS = {"a", "area", "iframe", "frame"}
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _WS = re.compile(r"\s+")
+_SCRIPT_ID_RE = re.compile(
+    r"""(?:getElementById\(\s*|querySelector\(\s*['"]#|\$\(\s*['"]#)['"]?([A-Za-z][\w\-]*)"""
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -224,10 +227,21 @@ def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:
 
     body = root.find("body")
     noscript = " ".join(_text(n) for n in root.iter("noscript"))[:200]
+    # Elements that inline scripts fill in (getElementById('x') / querySelector('#x')):
+    # if one of them is empty, the page's content is built by scripts.
+    script_ids: set[str] = set()
+    for sc in root.iter("script"):
+        if sc.text and not sc.get("src"):
+            script_ids.update(_SCRIPT_ID_RE.findall(sc.text))
     for bad in root.iter("script", "style", "noscript", "template"):
         bad.text = None
     visible = _text(body) if body is not None else ""
     empty_app = False
+    for ident in script_ids:
+        el = root.get_element_by_id(ident, None)
+        if el is not None and len(el) == 0 and not (el.text or "").strip():
+            empty_app = True
+            break
     for el in root.iter("div", "main", "section"):
         if (el.get("id") or "").lower() in ("app", "root", "__next", "__nuxt", "main-app") and (
             len(el) == 0 and not (el.text or "").strip()

@@ -413,8 +413,11 @@ class SiteSpider(scrapy.Spider):
             and self.render_auto
             and not meta.get("govaudit_render")
             and parsed.scripts > 0
-            and len([x for x in parsed.links if x.tag in PAGE_TAGS]) < 3
-            and (parsed.empty_app or _JS_HINT.search(parsed.noscript) or parsed.text_len < 200)
+            and (
+                parsed.empty_app
+                or len([x for x in parsed.links if x.tag in PAGE_TAGS]) < 3
+                and (_JS_HINT.search(parsed.noscript) or parsed.text_len < 200)
+            )
             and self._take_render_budget()
         ):
             # Looks built by scripts: fetch it again through Chromium (once).
