@@ -13,7 +13,7 @@ from pathlib import Path
 import dns.resolver
 import pytest
 
-from govaudit.demo import _has_good_demo_run, _start
+from govaudit.demo import _anchor, _has_good_demo_run, _start
 from govaudit.demo.server import DemoSite
 from reports.store import Store
 
@@ -55,7 +55,7 @@ def test_serve_only_prints_urls_serves_and_stops_on_ctrl_c(tmp_path):
         assert resp.status == 200 and "二〇二六年十一月二日" in resp.read().decode()
         # The port is remembered so the next demo run has the same URLs.
         state = json.loads((tmp_path / "demo-state.json").read_text())
-        assert state["port"] == int(base[2])
+        assert state == {"port": int(base[2]), "anchor": "2026-11-26"}
         assert (tmp_path / "demo.toml").is_file()
     finally:
         proc.send_signal(signal.SIGINT)
@@ -74,7 +74,10 @@ def test_next_demo_run_reuses_the_port_and_picks_revision_2(tmp_path):
     first = _start(date(2026, 11, 26), 1, 0, tmp_path)
     port = first.port
     first.stop()
-    again = _start(date(2026, 11, 26), 2, 0, tmp_path)
+    # Later runs keep the first run's anchor (article URLs carry dates) and port.
+    assert _anchor(None, tmp_path) == date(2026, 11, 26)
+    assert _anchor("2026-12-01", tmp_path) == date(2026, 12, 1)
+    again = _start(_anchor(None, tmp_path), 2, 0, tmp_path)
     try:
         assert again.port == port and again.revision == 2
     finally:

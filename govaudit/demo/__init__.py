@@ -21,11 +21,26 @@ DEFAULT_DATA_DIR = "govaudit-data/demo"
 STATE_FILE = "demo-state.json"
 
 
-def _anchor(value: str | None) -> date:
+def _state(data_dir: Path) -> dict[str, Any]:
+    try:
+        value = json.loads((data_dir / STATE_FILE).read_text())
+        return value if isinstance(value, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _anchor(value: str | None, data_dir: Path) -> date:
+    """--today, else the anchor of the previous demo run in this data dir, else today.
+
+    Article URLs carry their dates, so later runs keep the first run's anchor: the same
+    URLs, the same fingerprints, and the report tells 已整改 from 新发现."""
     from govaudit.config import ConfigError
 
     if not value:
-        return date.today()
+        try:
+            return date.fromisoformat(str(_state(data_dir)["anchor"]))
+        except (KeyError, ValueError):
+            return date.today()
     try:
         return date.fromisoformat(value)
     except ValueError:
@@ -44,8 +59,8 @@ def _has_good_demo_run(data_dir: Path) -> bool:
 
 def _saved_port(data_dir: Path) -> int:
     try:
-        return int(json.loads((data_dir / STATE_FILE).read_text())["port"])
-    except (OSError, ValueError, KeyError, TypeError):
+        return int(_state(data_dir)["port"])
+    except (KeyError, ValueError, TypeError):
         return 0
 
 
@@ -69,7 +84,8 @@ def _start(anchor: date, revision: int, port: int, data_dir: Path) -> Any:
                 file=sys.stderr,
             )
         data_dir.mkdir(parents=True, exist_ok=True)
-        (data_dir / STATE_FILE).write_text(json.dumps({"port": demo.port}))
+        state = {"port": demo.port, "anchor": anchor.isoformat()}
+        (data_dir / STATE_FILE).write_text(json.dumps(state))
         return demo
     raise OSError(f"cannot start the demo site on port {port}: {last_error}")
 
@@ -111,7 +127,7 @@ def _summary(findings_path: Path) -> None:
 def cli_demo(args: argparse.Namespace) -> int:
     """``govaudit demo``: serve the demo site and audit it (or only serve it)."""
     data_dir = Path(getattr(args, "data_dir", None) or DEFAULT_DATA_DIR)
-    anchor = _anchor(getattr(args, "today", None))
+    anchor = _anchor(getattr(args, "today", None), data_dir)
     revision = 2 if _has_good_demo_run(data_dir) else 1
     if args.serve_only:
         revision = 1
