@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -50,7 +50,10 @@ def normalize_url(url: str, encoding: str = "utf-8") -> str | None:
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     if parts.username:
         netloc = f"{parts.username}@{netloc}"
-    path = _PCT_RE.sub(lambda m: m.group(0).upper(), parts.path or "/")
+    path = parts.path or "/"
+    if "/." in path:  # dot segments: /a/../b → /b
+        path = urlsplit(urljoin("http://x/", path)).path or "/"
+    path = _PCT_RE.sub(lambda m: m.group(0).upper(), path)
     query = _PCT_RE.sub(lambda m: m.group(0).upper(), parts.query)
     return urlunsplit((scheme, netloc, path, query, ""))
 
