@@ -365,6 +365,7 @@ class IPv6Audit(AuditPlugin):
             self.resolver,
             timeout=opts.timeout,
             verify_tls=opts.verify_tls,
+            tls_fallback=True,
             ca_file=opts.ca_file,
             digest=lambda result: page_sketch(result.text()),
             max_redirects=opts.max_redirects,
@@ -469,14 +470,17 @@ class IPv6Audit(AuditPlugin):
         summary["ipv6"] = self._fetch_summary(v6)
         summary["reachable"] = bool(v6.ok)
         start_host = _host(start_url)
-        v6_failed = not v6.ok and (v4.ok or not v4.answered)
+        # A certificate that verifies over IPv4 but not over IPv6 fails in every browser.
+        v6_failed = (not v6.ok and (v4.ok or not v4.answered)) or (
+            v4.tls_verified is True and v6.tls_verified is False
+        )
         if v4.ok and v6_failed and start_host not in no_aaaa_hosts:
             explained = (v6.address, v6.port) in tcp_failed or (
                 v6.status.kind is StatusKind.DNS_FAILURE and _host(v6.final_url) in no_aaaa_hosts
             )
             if not explained:
                 findings.append(self._http_unreachable(start_url, v4, v6))
-        if v4.ok and v6.ok:
+        if v4.ok and v6.ok and not v6_failed:
             findings += self._compare(start_url, v4, v6, summary, opts.similarity_threshold)
         self.ctx.site_data["ipv6.homepage"] = summary
         for label, res in (("IPv4", v4), ("IPv6", v6)):
@@ -512,6 +516,8 @@ class IPv6Audit(AuditPlugin):
             "port": res.port,
             "redirects": [list(r) for r in res.redirects],
             "bytes": len(res.body),
+            "tls_verified": res.tls_verified,
+            "tls_problem": res.tls_problem,
             "timings": res.timings.as_dict(),
         }
 
@@ -569,6 +575,9 @@ class IPv6Audit(AuditPlugin):
     def _http_unreachable(self, url: str, v4: HttpResult, v6: HttpResult) -> Finding:
         scheme = urlsplit(v6.final_url or url).scheme.upper() or "HTTP"
         outcome = v6.describe()
+        error = v6.status.kind.value if not v6.answered else "http_error"
+        if v6.answered and v6.tls_verified is False and v4.tls_verified:
+            outcome, error = f"证书校验失败：{v6.tls_problem}", "tls_error"
         return Finding(
             rule="ipv6.unreachable",
             url=url,
@@ -582,9 +591,9 @@ class IPv6Audit(AuditPlugin):
                 "port": v6.port,
                 "protocol": scheme,
                 "url": v6.final_url or url,
-                "error": v6.status.kind.value if not v6.answered else "http_error",
+                "error": error,
                 "error_text": outcome,
-                "error_detail": v6.status.detail,
+                "error_detail": v6.status.detail or v6.tls_problem,
                 "ipv6_code": v6.code,
                 "ipv4_code": v4.code,
                 "timings": {"ipv6": v6.timings.as_dict(), "ipv4": v4.timings.as_dict()},
@@ -768,6 +777,8 @@ class IPv6Audit(AuditPlugin):
             return LinkOutcome(link, v4, v6, False, f"{host} 无IPv6地址（AAAA记录）")
         if not v6.answered:
             return LinkOutcome(link, v4, v6, False, f"IPv6 {v6.describe()}")
+        if v4.tls_verified and v6.tls_verified is False:
+            return LinkOutcome(link, v4, v6, False, f"IPv6 证书校验失败（{v6.tls_problem}）")
         if v6.code != v4.code:
             return LinkOutcome(
                 link, v4, v6, False, f"IPv6 返回 HTTP {v6.code}，IPv4 返回 HTTP {v4.code}"

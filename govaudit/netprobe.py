@@ -139,6 +139,8 @@ class HttpResult:
     digest: Any = None  # what the fetcher's ``digest`` made of an HTML body (a simhash …)
     truncated: bool = False
     timings: Timings = field(default_factory=Timings)  # of the first hop
+    tls_verified: bool | None = None  # None: no HTTPS; False: certificate did not verify
+    tls_problem: str = ""  # why it did not verify
     location: str = ""  # Location header of a single hop (internal)
 
     @property
@@ -248,6 +250,7 @@ class FamilyFetcher:
         resolver: Resolver,
         timeout: float = 5.0,
         verify_tls: bool = True,
+        tls_fallback: bool = False,
         max_body: int = 2_000_000,
         max_redirects: int = 5,
         user_agent: str = f"govaudit/{__version__}",
@@ -263,9 +266,15 @@ class FamilyFetcher:
         self.ssl_context = ssl.create_default_context()
         if ca_file:  # in addition to the system's CAs (a bureau's internal CA)
             self.ssl_context.load_verify_locations(cafile=ca_file)
+        self.verify_tls = verify_tls
+        # With tls_fallback a certificate that does not verify is noted (tls_verified=False)
+        # and the request goes on unverified, so both families can still be compared.
+        self.tls_fallback = tls_fallback
+        self.insecure_context = ssl.create_default_context()
+        self.insecure_context.check_hostname = False
+        self.insecure_context.verify_mode = ssl.CERT_NONE
         if not verify_tls:
-            self.ssl_context.check_hostname = False
-            self.ssl_context.verify_mode = ssl.CERT_NONE
+            self.ssl_context = self.insecure_context
         self._lock = threading.Lock()
         self._hops: dict[tuple[str, int], Future[HttpResult]] = {}
         self._results: dict[tuple[str, int], Future[HttpResult]] = {}
@@ -306,7 +315,7 @@ class FamilyFetcher:
         return result
 
     def _follow(self, url: str, family: int, keep_body: bool) -> HttpResult:
-        first: HttpResult | None = None
+        hops: list[HttpResult] = []
         chain: list[tuple[int, str]] = []
         seen = {url}
         current = url
@@ -314,28 +323,29 @@ class FamilyFetcher:
             hop = self._once(
                 self._hops, (current, family), lambda u=current: self._get(u, family, keep_body)
             )
-            if first is None:
-                first = hop
+            hops.append(hop)
             if hop.code in REDIRECT_CODES and hop.location:
                 target = urljoin(current, hop.location.strip())
                 chain.append((int(hop.code or 0), target))
                 if target in seen:
-                    return self._final(url, family, hop, first, chain, StatusKind.REDIRECT_LOOP)
+                    return self._final(url, family, chain, StatusKind.REDIRECT_LOOP, hops)
                 seen.add(target)
                 current = target
                 continue
-            return self._final(url, family, hop, first, chain, None)
-        return self._final(url, family, hop, first, chain, StatusKind.TOO_MANY_REDIRECTS)
+            return self._final(url, family, chain, None, hops)
+        return self._final(url, family, chain, StatusKind.TOO_MANY_REDIRECTS, hops)
 
     @staticmethod
     def _final(
         url: str,
         family: int,
-        hop: HttpResult,
-        first: HttpResult,
         chain: list[tuple[int, str]],
         failure: StatusKind | None,
+        hops: list[HttpResult],
     ) -> HttpResult:
+        first, hop = hops[0], hops[-1]
+        tls = [h.tls_verified for h in hops if h.tls_verified is not None]
+        problems = [h.tls_problem for h in hops if h.tls_problem]
         status = (
             LinkStatus(failure, hop.code, f"after {len(chain)} redirects")
             if failure
@@ -356,6 +366,8 @@ class FamilyFetcher:
             digest=hop.digest,
             truncated=hop.truncated,
             timings=first.timings,
+            tls_verified=all(tls) if tls else None,
+            tls_problem=problems[0] if problems else "",
         )
 
     def _get(self, url: str, family: int, keep_body: bool = False) -> HttpResult:
@@ -398,6 +410,26 @@ class FamilyFetcher:
                 conn.connect()
                 result.address = address
                 error = None
+                if scheme == "https":
+                    result.tls_verified = self.verify_tls
+                break
+            except ssl.SSLCertVerificationError as exc:
+                conn.close()
+                conn = None
+                result.address = address
+                error = classify(exc)
+                if self.tls_fallback:
+                    conn = self._connection(
+                        scheme, _ascii_host(host), port, address, timings, self.insecure_context
+                    )
+                    try:
+                        conn.connect()
+                        error = None
+                        result.tls_verified, result.tls_problem = False, str(exc.verify_message)
+                    except OSError as again:
+                        error = classify(again)
+                        conn.close()
+                        conn = None
                 break
             except ssl.SSLError as exc:
                 result.address = address
@@ -474,10 +506,17 @@ class FamilyFetcher:
                 self._dead.setdefault((address, port), LinkStatus(StatusKind.TIMEOUT, detail=note))
 
     def _connection(
-        self, scheme: str, host: str, port: int, address: str, timings: Timings
+        self,
+        scheme: str,
+        host: str,
+        port: int,
+        address: str,
+        timings: Timings,
+        context: ssl.SSLContext | None = None,
     ) -> _PinnedHTTP:
         if scheme == "https":
-            return _PinnedHTTPS(host, port, address, self.timeout, timings, self.ssl_context)
+            ctx = context or self.ssl_context
+            return _PinnedHTTPS(host, port, address, self.timeout, timings, ctx)
         return _PinnedHTTP(host, port, address, self.timeout, timings)
 
     def _read(self, response: http.client.HTTPResponse, start: float) -> tuple[bytes, bool]:

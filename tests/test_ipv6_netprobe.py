@@ -13,17 +13,19 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from govaudit.config import DnsConfig
+from audits.runner import run_audits
+from govaudit.config import DnsConfig, config_from_dict
 from govaudit.dns import Resolver
 from govaudit.netprobe import FamilyFetcher, query_dns_server, tcp_connect
-from govaudit.snapshot import StatusKind
+from govaudit.snapshot import Page, StatusKind
+from reports.store import Store
 from tests.ipv6_servers import DualDNS, dual_http, v4_only_http
 from tests.loopback import Reply
 
 HOST = "www.tls.test"
 
 
-def make_cert(tmp_path) -> tuple[str, str]:
+def make_cert(tmp_path, stem: str = "") -> tuple[str, str]:
     """A self-signed certificate for www.tls.test (its own CA), as PEM files."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, HOST)])
@@ -40,7 +42,7 @@ def make_cert(tmp_path) -> tuple[str, str]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
     )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file, key_file = tmp_path / f"{stem}cert.pem", tmp_path / f"{stem}key.pem"
     cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
     key_file.write_bytes(
         key.private_bytes(
@@ -204,3 +206,43 @@ def test_a_refused_address_is_not_dialled_again():
         assert first.status.kind is again.status.kind is StatusKind.CONNECTION_REFUSED
         assert "not retried" in again.status.detail and again.timings.connect_ms is None
         assert fetcher.fetch(f"http://r.test:{srv.port}/b", 4).code == 404
+
+
+def test_unverified_certificate_is_noted_and_compared_with_fallback(tls):
+    port, _, _ = tls
+    fetcher = FamilyFetcher(resolver_for(port, HOST), timeout=2, tls_fallback=True)
+    result = fetcher.fetch(f"https://{HOST}:{port}/", 6)
+    assert result.ok and result.tls_verified is False
+    assert "self-signed" in result.tls_problem or "certificate" in result.tls_problem
+
+
+def test_ipv6_certificate_that_does_not_verify_makes_the_homepage_unreachable(tmp_path):
+    good_cert, good_key = make_cert(tmp_path, "good-")
+    bad_cert, bad_key = make_cert(tmp_path, "bad-")  # same name, but nobody trusts it
+    v4, v6 = dual_http()
+    for srv, (cert, key) in ((v4, (good_cert, good_key)), (v6, (bad_cert, bad_key))):
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        srv.route("/", html="<html><body><h1>首页</h1></body></html>")
+        srv._server.socket = ctx.wrap_socket(srv._server.socket, server_side=True)
+    url = f"https://{HOST}:{v4.port}/"
+    with v4, v6:
+        store = Store(tmp_path / "govaudit.sqlite")
+        run_id = store.create_run(site=url, config={}, start_urls=[url])
+        store.add_pages(run_id, [Page(url=url, final_url=url, status_code=200, html="")])
+        pins = [f"{HOST}:{v4.port}:127.0.0.1", f"{HOST}:{v4.port}:::1"]
+        config = config_from_dict(
+            {
+                "site": {"urls": [url]},
+                "dns": {"resolve": pins},
+                "plugins": {"ipv6": {"timeout": 2, "ports": [], "ca_file": good_cert}},
+            }
+        )
+        result = run_audits(store, run_id, config, ["ipv6"], resolver=Resolver(config.dns))
+    [finding] = result.findings
+    assert finding["rule"] == "ipv6.unreachable"
+    assert (
+        finding["evidence"]["error"] == "tls_error" and finding["evidence"]["protocol"] == "HTTPS"
+    )
+    home = result.site_data["ipv6.homepage"]
+    assert (home["ipv4"]["tls_verified"], home["ipv6"]["tls_verified"]) == (True, False)
