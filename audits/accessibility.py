@@ -162,6 +162,7 @@ class _PageResult:
     violations: list[dict[str, Any]]
     screenshot: str | None = None
     screenshot_of: str | None = None
+    screenshot_rule: str | None = None
     entry: dict[str, Any] | None = None
     rules_run: int = 0
 
@@ -311,7 +312,7 @@ class AccessibilityAudit(AuditPlugin):
                 "help_url": v.get("helpUrl", ""),
                 "advice": meta.advice if meta else v.get("description", ""),
             }
-            if result.screenshot:
+            if result.screenshot and result.screenshot_rule == axe_id:  # one per page
                 evidence["screenshot"] = result.screenshot
                 evidence["screenshot_of"] = result.screenshot_of
             wcag = f"（WCAG {'、'.join(criteria)}）" if criteria else ""
@@ -427,21 +428,22 @@ class _Auditor:
         if self.opts.check_entry and info.url == self.home:
             result.entry = page.evaluate(ENTRY_JS, [self.opts.entry_keywords, TOOLBAR_PATTERN])
         if self.opts.screenshots and self.shots is not None and violations:
-            result.screenshot, result.screenshot_of = self._screenshot(page, info, violations)
+            shot = self._screenshot(page, info, violations)
+            result.screenshot, result.screenshot_of, result.screenshot_rule = shot
         return result
 
     def _screenshot(
         self, page: Any, info: PageInfo, violations: list[dict[str, Any]]
-    ) -> tuple[str | None, str | None]:
+    ) -> tuple[str | None, str | None, str | None]:
         assert self.shots is not None
         self.shots.mkdir(parents=True, exist_ok=True)
         name = hashlib.sha1(info.url.encode("utf-8")).hexdigest()[:16] + ".png"
         path = self.shots / name
-        target = ""
+        target, rule = "", violations[0]["id"]
         for v in violations:
             for node in v.get("nodes", []):
                 if len(node["target"]) == 1 and isinstance(node["target"][0], str):
-                    target = node["target"][0]
+                    target, rule = node["target"][0], v["id"]
                     break
             if target:
                 break
@@ -452,8 +454,8 @@ class _Auditor:
             page.screenshot(path=str(path), clip=clip, timeout=5000, animations="disabled")
         except Exception as exc:
             log.debug("screenshot of %s failed: %s", info.url, exc)
-            return None, None
-        return f"a11y/{name}", target or "视口"
+            return None, None, None
+        return f"a11y/{name}", target or "视口", rule
 
 
 IMPACT_RANK = {"critical": 0, "serious": 1, "moderate": 2, "minor": 3}

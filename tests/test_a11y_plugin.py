@@ -131,6 +131,8 @@ def test_evidence_severity_and_chinese_text(default_run, site):
     assert ev["advice"] == RULES["image-alt"].advice
     shot = run_dir / ev["screenshot"]
     assert not Path(ev["screenshot"]).is_absolute() and shot.read_bytes()[:4] == b"\x89PNG"
+    form = [x for x in findings if x["page"].endswith("form.html")]
+    assert len([x for x in form if "screenshot" in x["evidence"]]) == 1  # one per page
     contrast = [x for x in findings if x["rule"] == "a11y.color-contrast"]
     assert contrast and contrast[0]["evidence"]["wcag"] == ["1.4.3"]
 
