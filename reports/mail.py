@@ -414,7 +414,7 @@ _STYLE = (
     "body{font-family:'Microsoft YaHei','Noto Sans CJK SC',sans-serif;color:#222;font-size:14px}"
     "table{border-collapse:collapse}th,td{border:1px solid #bbb;padding:4px 6px;"
     "vertical-align:top;text-align:left}th{background:#eef2f7}.error{color:#b00020}"
-    ".overdue{color:#b00020;font-weight:bold}code{word-break:break-all}"
+    ".overdue{color:#b00020;font-weight:bold}code{word-break:break-all}.nw{white-space:nowrap}"
 )
 
 UNIT_HTML = (
@@ -429,15 +429,15 @@ UNIT_HTML = (
 已逾期 <span class="overdue">{{ counts.overdue }}</span> 项。请在整改时限内完成整改，
 完整清单见附件。</p>
 <table>
-<tr><th>序号</th><th>级别</th><th>问题类型</th><th>问题描述</th><th>所在页面</th><th>问题地址</th>
+<tr><th class="nw">序号</th><th class="nw">级别</th><th>问题类型</th><th>问题描述</th><th>所在页面</th><th>问题地址</th>
 <th>整改建议</th><th>首次发现</th><th>整改时限</th><th>状态</th></tr>
 {% for r in rows %}
-<tr><td>{{ loop.index }}</td><td class="{{ r.severity }}">{{ r.severity_zh }}</td>
+<tr><td class="nw">{{ loop.index }}</td><td class="nw {{ r.severity }}">{{ r.severity_zh }}</td>
 <td>{{ r.title }}<br><code>{{ r.rule }}</code></td><td>{{ r.message }}</td>
 <td><code>{{ r.page }}</code></td><td><code>{{ r.url }}</code></td>
 <td>{{ r.advice }}{% if r.regulation %}<br><small>依据：{{ r.regulation }}</small>{% endif %}</td>
-<td>{{ r.first_seen }}</td><td{% if r.overdue %} class="overdue"{% endif %}>{{ r.deadline }}{% if r.overdue %}（已逾期）{% endif %}</td>
-<td>{{ r.state }}</td></tr>
+<td class="nw">{{ r.first_seen }}</td><td class="nw{% if r.overdue %} overdue{% endif %}">{{ r.deadline }}{% if r.overdue %}（已逾期）{% endif %}</td>
+<td class="nw">{{ r.state }}</td></tr>
 {% endfor %}
 </table>
 {% if counts.total > rows|length %}<p>另有 {{ counts.total - rows|length }} 项未在正文列出，见附件。</p>{% endif %}
@@ -456,7 +456,7 @@ UNIT_TEXT = """{{ unit }}：
 {% if r.page %}   所在页面：{{ r.page }}
 {% endif %}{% if r.url %}   问题地址：{{ r.url }}
 {% endif %}{% if r.advice %}   整改建议：{{ r.advice }}
-{% endif %}   整改时限：{{ r.deadline or "—" }}{% if r.overdue %}（已逾期）{% endif %}
+{% endif %}   整改时限：{{ r.deadline or "—" }}{{ "（已逾期）" if r.overdue else "" }}
 
 {% endfor %}
 {% if counts.total > rows|length %}另有 {{ counts.total - rows|length }} 项未在正文列出，见附件。
