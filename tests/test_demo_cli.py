@@ -107,3 +107,33 @@ def test_busy_remembered_port_falls_back_to_a_free_one(tmp_path, capsys):
     with pytest.raises(OSError):
         with DemoSite(anchor=date(2026, 11, 26)) as holder:
             _start(date(2026, 11, 26), 1, holder.port, Path(tmp_path))
+
+
+def test_demo_process_serves_from_a_child_and_stops_with_its_parent():
+    import http.client
+    import os
+    from datetime import date
+
+    from govaudit.demo.server import DemoProcess
+
+    demo = DemoProcess(anchor=date(2026, 11, 26), revision=2).start()
+    try:
+        pid = demo._proc.pid
+        assert pid != os.getpid()
+        conn = http.client.HTTPConnection("127.0.0.1", demo.port, timeout=5)
+        conn.request("GET", "/", headers={"Host": f"www.lcnr.gov.cn:{demo.port}"})
+        assert conn.getresponse().status == 200
+        r = dns.resolver.Resolver(configure=False)
+        host, port = demo.dns_server.split(":")
+        r.nameservers, r.port, r.lifetime = [host], int(port), 2
+        assert r.resolve("m.lcnr.gov.cn", "AAAA")[0].address == "::1"
+        assert demo.content.revision == 2 and demo.base_url.endswith(f":{demo.port}/")
+    finally:
+        demo.stop()
+    with pytest.raises(ProcessLookupError):
+        for _ in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+    with pytest.raises(OSError):
+        socket_conn = http.client.HTTPConnection("127.0.0.1", demo.ports.www, timeout=2)
+        socket_conn.request("GET", "/")

@@ -64,16 +64,19 @@ def _saved_port(data_dir: Path) -> int:
         return 0
 
 
-def _start(anchor: date, revision: int, port: int, data_dir: Path) -> Any:
+def _start(
+    anchor: date, revision: int, port: int, data_dir: Path, child_process: bool = False
+) -> Any:
     """Start the demo on ``port`` (or the port of the last demo run, so URLs and
     fingerprints stay the same from run to run; or any free port)."""
-    from govaudit.demo.server import DemoSite
+    from govaudit.demo.server import DemoProcess, DemoSite
 
+    cls = DemoProcess if child_process else DemoSite
     candidates = [port] if port else [p for p in (_saved_port(data_dir),) if p] + [0]
     last_error: OSError | None = None
     for p in candidates:
         try:
-            demo = DemoSite(anchor=anchor, revision=revision, port=p).start()
+            demo = cls(anchor=anchor, revision=revision, port=p).start()
         except OSError as exc:
             last_error = exc
             continue
@@ -131,7 +134,9 @@ def cli_demo(args: argparse.Namespace) -> int:
     revision = 2 if _has_good_demo_run(data_dir) else 1
     if args.serve_only:
         revision = 1
-    demo = _start(anchor, revision, int(getattr(args, "port", 0) or 0), data_dir)
+    # Audits run in this process; the site is served from a child so they do not compete.
+    port = int(getattr(args, "port", 0) or 0)
+    demo = _start(anchor, revision, port, data_dir, child_process=not args.serve_only)
     try:
         print(f"演示网站：{demo.base_url}（第 {revision} 版，日期基准 {anchor:%Y-%m-%d}）")
         print(f"DNS 服务器：{demo.dns_server}（--dns-server {demo.dns_server}）")

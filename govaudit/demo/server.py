@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import socket
+import subprocess
 import sys
 import threading
 from collections import deque
@@ -344,6 +345,89 @@ class DemoSite:
         return path
 
 
+class DemoProcess(DemoSite):
+    """The same demo site, served by a child process (``python -m govaudit.demo.server``).
+
+    ``govaudit demo`` crawls, renders and audits in its own process; serving the site from
+    a child keeps the two from competing for one GIL (a starved server thread would turn
+    into false ``links.timeout`` findings). Same API as DemoSite. The child stops when
+    told, or when its stdin closes (the parent died)."""
+
+    def __init__(self, anchor: date | None = None, revision: int = 1, port: int = 0) -> None:
+        super().__init__(anchor, revision, port)
+        self._proc: subprocess.Popen[str] | None = None
+        self._dns = ""
+
+    def start(self) -> DemoProcess:
+        import selectors
+
+        if self._proc is not None:
+            return self
+        cmd = [sys.executable, "-m", "govaudit.demo.server", self.anchor.isoformat()]
+        cmd += [str(self.revision), str(self.requested_port)]
+        self._proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, start_new_session=True
+        )
+        assert self._proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(self._proc.stdout, selectors.EVENT_READ)
+            ready = sel.select(timeout=60)
+        line = self._proc.stdout.readline() if ready else ""
+        try:
+            info = json.loads(line)
+        except ValueError:
+            self.stop()
+            raise OSError(f"the demo site process did not start: {line.strip()!r}") from None
+        if "error" in info:
+            self.stop()
+            raise OSError(info["error"])
+        self.ports = Ports(*info["ports"])
+        self._dns = info["dns_server"]
+        self.content = DemoContent(self.anchor, self.revision, self.ports)
+        return self
+
+    @property
+    def dns_server(self) -> str:
+        if not self._dns:
+            raise RuntimeError("DemoProcess is not started")
+        return self._dns
+
+    def stop(self) -> None:
+        proc, self._proc, self._dns = self._proc, None, ""
+        if proc is None:
+            return
+        try:
+            assert proc.stdin is not None
+            proc.stdin.close()  # EOF: the child stops its servers and exits
+            proc.wait(timeout=10)
+        except (OSError, subprocess.TimeoutExpired):
+            proc.kill()
+            proc.wait(timeout=5)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def _child_main(argv: list[str]) -> int:
+    """``python -m govaudit.demo.server ANCHOR REVISION PORT``: serve until stdin closes."""
+    anchor, revision, port = date.fromisoformat(argv[0]), int(argv[1]), int(argv[2])
+    try:
+        demo = DemoSite(anchor=anchor, revision=revision, port=port).start()
+    except Exception as exc:
+        print(json.dumps({"error": f"{type(exc).__name__}: {exc}"}), flush=True)
+        return 1
+    try:
+        assert demo.ports is not None
+        p = demo.ports
+        info = {"ports": [p.www, p.zwfw, p.refused], "dns_server": demo.dns_server}
+        print(json.dumps(info), flush=True)
+        sys.stdin.read()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.stop()
+    return 0
+
+
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -381,3 +465,7 @@ def to_toml(data: dict[str, Any], prefix: str = "") -> str:
     while "\n\n\n" in text:
         text = text.replace("\n\n\n", "\n\n")
     return text
+
+
+if __name__ == "__main__":
+    sys.exit(_child_main(sys.argv[1:]))
