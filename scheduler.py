@@ -655,6 +655,13 @@ def cli_serve(args: argparse.Namespace) -> int:
     from reports.web import token_for
 
     token_for(config)  # refuse to start without a token when not on loopback
+    from reports import mail
+
+    if mail.smtp_configured(config) and not config.mail.dry_run:
+        try:
+            mail.smtp_password(config)  # refuse to start when the password variable is unset
+        except mail.MailError as exc:
+            raise ConfigError(str(exc)) from None
     if not getattr(args, "verbose", False):
         logging.getLogger().setLevel(logging.INFO)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)

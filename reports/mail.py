@@ -660,7 +660,8 @@ def smtp_configured(config: Config) -> bool:
     return bool(config.mail.host)
 
 
-def _password(config: Config) -> str | None:
+def smtp_password(config: Config) -> str | None:
+    """The SMTP password from the environment (None without mail.user); MailError if unset."""
     name = config.mail.password_env
     if not config.mail.user:
         return None
@@ -678,7 +679,7 @@ def connect(config: Config, timeout: float = 30.0) -> smtplib.SMTP:
     m = config.mail
     if not m.host:
         raise MailError("mail.host is not set")
-    password = _password(config)
+    password = smtp_password(config)
     context = ssl.create_default_context()
     client: smtplib.SMTP
     try:
@@ -782,7 +783,7 @@ def _send_due(
     ensure_outbox(store)
     if not config.mail.host:
         raise MailError("mail.host is not set")
-    _password(config)  # a missing password variable stops here, before anything is claimed
+    smtp_password(config)  # a missing password variable stops here, before anything is claimed
     release_stale_claims(store)
     now = now or utcnow()
     q = select(outbox).where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)

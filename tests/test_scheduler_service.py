@@ -494,3 +494,27 @@ def test_second_service_on_the_same_data_dir_refuses(tmp_path, capsys):
     finally:
         other.kill()
         other.wait()
+
+
+def test_serve_refuses_to_start_without_the_smtp_password(tmp_path, capsys, monkeypatch):
+    from govaudit.cli import main
+
+    monkeypatch.delenv("GOVAUDIT_TEST_SMTP_PASSWORD", raising=False)
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        toml(
+            {
+                "data_dir": str(tmp_path / "data"),
+                "site": {"urls": ["http://127.0.0.1:9/"]},
+                "mail": {
+                    "host": "127.0.0.1",
+                    "port": 9,
+                    "user": "govaudit",
+                    "password_env": "GOVAUDIT_TEST_SMTP_PASSWORD",
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert main(["serve", "--config", str(cfg)]) == 2
+    assert "GOVAUDIT_TEST_SMTP_PASSWORD is not set" in capsys.readouterr().err
