@@ -45,7 +45,7 @@ def _resolver(demo: DemoSite) -> dns.resolver.Resolver:
 class _Fetcher:
     """urllib through the demo's DNS server: names resolve with dnspython, never the system."""
 
-    def __init__(self, demo: DemoSite, family: int = 4, timeout: float = 2.0) -> None:
+    def __init__(self, demo: DemoSite, family: int = 4, timeout: float = 5.0) -> None:
         resolver = _resolver(demo)
         rdtype = "A" if family == 4 else "AAAA"
 
@@ -107,7 +107,7 @@ def walk(demo):
     """Every www HTML page reachable by <a> links from the homepage (calendar capped).
 
     Breadth-first, one level at a time, fetched in parallel."""
-    fetch = _Fetcher(demo, timeout=3.0)
+    fetch = _Fetcher(demo, timeout=5.0)
     seen, pages, statuses = {demo.base_url}, {}, {}
     level, calendar = [demo.base_url], 0
     # Planted timeouts are checked on their own (test_every_expected_path_…).
@@ -198,7 +198,7 @@ def test_more_than_60_pages_reachable_from_homepage(demo, walk):
 
 def test_every_expected_path_exists_or_fails_as_planted(demo, walk):
     pages, _ = walk
-    fetch = _Fetcher(demo, timeout=1.0)
+    fetch = _Fetcher(demo, timeout=5.0)
     quick = _Fetcher(demo, timeout=0.5)
     www = demo.url("/")
     for e in exp.expected_findings(demo):
