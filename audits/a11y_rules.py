@@ -13,10 +13,8 @@ from dataclasses import dataclass
 #: WCAG principle (first digit of a success criterion) → the work plan's wording.
 PRINCIPLES = {"1": "可感知性", "2": "可操作性", "3": "可理解性", "4": "兼容性"}
 
-REGULATION = (
-    "GB/T 37668-2019《信息技术 互联网内容无障碍可访问性技术要求与测试方法》"
-    "（对应WCAG 2.0/2.1）；工作方案“可感知性、可操作性、可理解性、兼容性”要求"
-)
+REGULATION = "GB/T 37668-2019《信息技术 互联网内容无障碍可访问性技术要求与测试方法》"
+WORK_PLAN = "工作方案：网站无障碍应符合可感知性、可操作性、可理解性、兼容性要求"
 ENTRY_REGULATION = (
     "工业和信息化部《互联网应用适老化及无障碍改造专项行动方案》（工信部信管〔2020〕200号）"
 )

@@ -28,6 +28,7 @@ from audits.a11y_rules import (
     ENTRY_REGULATION,
     REGULATION,
     RULES,
+    WORK_PLAN,
     criteria_from_tags,
     principles_of,
 )
@@ -121,10 +122,12 @@ def _spec(axe_id: str) -> RuleSpec:
         id=f"a11y.{axe_id}",
         title=meta.title,
         severity=IMPACT_SEVERITY[meta.impact],
-        regulation=REGULATION + (f"；WCAG {criteria}" if criteria else "（最佳实践）"),
+        regulation=f"{REGULATION}（WCAG {criteria}，{principles}）"
+        if criteria
+        else f"{REGULATION}（最佳实践）",
         advice=meta.advice,
         unit="信息中心",
-        description=f"axe-core规则 {axe_id}" + (f"，{principles}" if principles else ""),
+        description=f"axe-core规则 {axe_id}。{WORK_PLAN}。",
         category=f"无障碍·{meta.principles[0]}" if meta.principles else "无障碍",
     )
 
