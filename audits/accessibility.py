@@ -247,6 +247,11 @@ class AccessibilityAudit(AuditPlugin):
             recycle_after=opts.recycle_after,
             max_dialogs=0 if opts.dialogs_not_tested else 1000,
         )
+        if not Path(settings.executable).exists():
+            # Not a page's fault: one clear error for the run, not a finding per page.
+            raise RuntimeError(
+                f"Chromium not found at {settings.executable}; install it with 'make chromium'"
+            )
         shots = Path(self.ctx.artifact_dir) if self.ctx.artifact_dir else None
         by_url = {c.url: c for c in chosen}
         outcomes: dict[str, PageOutcome[_PageResult]] = {}

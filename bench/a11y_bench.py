@@ -243,6 +243,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--pages", type=int, default=100)
     ap.add_argument("--skip-pa11y", action="store_true")
+    ap.add_argument(
+        "--runs",
+        default="govaudit,govaudit settle=2s,pa11y-ci,pa11y-ci concurrency=2",
+        help="comma-separated subset of the runs, in order",
+    )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
@@ -285,9 +290,18 @@ def main() -> None:
                 ("pa11y-ci", lambda: run_pa11y(base, paths, work, 1)),
                 ("pa11y-ci concurrency=2", lambda: run_pa11y(base, paths, work, 2)),
             ]
-        for label, fn in runs:
+        wanted = [x.strip() for x in args.runs.split(",")]
+        for label, fn in sorted(
+            (r for r in runs if r[0] in wanted), key=lambda r: wanted.index(r[0])
+        ):
             print(f"running {label} …", file=sys.stderr, flush=True)
-            results[label] = fn()
+            r = results[label] = fn()
+            print(
+                f"  {label}: {r['seconds']:.1f} s, {args.pages / r['seconds'] * 60:.1f} pages/min, "
+                f"peak {r['peak_mib']:.0f} MiB; {json.dumps(r['child'])[:200]}",
+                file=sys.stderr,
+                flush=True,
+            )
     finally:
         server.terminate()
         server.wait()
@@ -301,15 +315,11 @@ def main() -> None:
             f"{r['peak_mib']:>10.0f}{r['peak_procs']:>7}  "
             + json.dumps({k: v for k, v in r["child"].items() if k != "rules"})[:120]
         )
-    if "pa11y-ci" in results:
-        for label in ("govaudit", "govaudit settle=2s"):
-            ratio = results[label]["pages_per_minute"] / results["pa11y-ci"]["pages_per_minute"]
-            print(f"{label} / pa11y-ci: {ratio:.2f}×")
-        ratio = (
-            results["govaudit"]["pages_per_minute"]
-            / results["pa11y-ci concurrency=2"]["pages_per_minute"]
-        )
-        print(f"govaudit / pa11y-ci concurrency=2: {ratio:.2f}×")
+    for mine in ("govaudit", "govaudit settle=2s"):
+        for theirs in ("pa11y-ci", "pa11y-ci concurrency=2"):
+            if mine in results and theirs in results:
+                ratio = results[mine]["pages_per_minute"] / results[theirs]["pages_per_minute"]
+                print(f"{mine} / {theirs}: {ratio:.2f}×")
     out = BENCH / "results"
     out.mkdir(exist_ok=True)
     slim = {
