@@ -413,21 +413,35 @@ class Service:
         entry = item[0]
         if self.stopping.is_set():
             return RunResult(None, "skipped", reason="stopping")
-        if not self.site_lock.acquire(blocking=False):
-            log.warning("schedule %s: skipped, another run of %s is in progress", key, self.site)
-            return RunResult(None, "skipped", reason="busy")
-        try:
-            busy = live_runs(self.store, self.site)
-            if busy:
-                run_id, pid = busy[0]
-                log.warning(
-                    "schedule %s: skipped, run %s of %s is still running (pid %s)",
-                    key,
-                    run_id,
-                    self.site,
-                    pid,
-                )
+        # One run per site: a schedule that fires while another run of the site is in progress
+        # (another schedule, or a manual `govaudit audit`) waits for it, up to run_timeout.
+        deadline = time.monotonic() + self.config.serve.run_timeout
+        waiting = False
+        while not self.site_lock.acquire(timeout=1.0):
+            if not waiting:
+                log.info("schedule %s: waiting, another run of %s is in progress", key, self.site)
+                waiting = True
+            if self.stopping.is_set() or time.monotonic() > deadline:
+                log.warning("schedule %s: skipped, %s stayed busy", key, self.site)
                 return RunResult(None, "skipped", reason="busy")
+        try:
+            while busy := live_runs(self.store, self.site):
+                if not waiting:
+                    run_id, pid = busy[0]
+                    log.info(
+                        "schedule %s: waiting, run %s of %s is still running (pid %s)",
+                        key,
+                        run_id,
+                        self.site,
+                        pid,
+                    )
+                    waiting = True
+                if self.stopping.is_set() or time.monotonic() > deadline:
+                    log.warning("schedule %s: skipped, %s stayed busy", key, self.site)
+                    return RunResult(None, "skipped", reason="busy")
+                self.stopping.wait(2.0)
+            if self.stopping.is_set():
+                return RunResult(None, "skipped", reason="stopping")
             result = self.execute(key, entry)
             if result.status == "succeeded" and result.run_id is not None:
                 self.after_success(result.run_id)

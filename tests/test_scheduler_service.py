@@ -518,3 +518,28 @@ def test_serve_refuses_to_start_without_the_smtp_password(tmp_path, capsys, monk
     )
     assert main(["serve", "--config", str(cfg)]) == 2
     assert "GOVAUDIT_TEST_SMTP_PASSWORD is not set" in capsys.readouterr().err
+
+
+def test_two_schedules_of_one_site_never_overlap(tmp_path, gated):
+    """A weekly full audit and a daily check firing together: the second waits, then runs."""
+    from govaudit.config import load_config
+
+    cfg = gated_config(tmp_path, gated)
+    text = cfg.read_text(encoding="utf-8") + '\n[[schedule]]\nname = "second"\ncron = "0 3 * * *"\n'
+    cfg.write_text(text, encoding="utf-8")
+    service = Service(cfg, load_config(cfg))
+    results: dict[str, object] = {}
+    threads = [
+        threading.Thread(target=lambda k=k: results.__setitem__(k, service.run_schedule(k)))
+        for k in ("often", "second")
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(240)
+    assert {k: r.status for k, r in results.items()} == {
+        "often": "succeeded",
+        "second": "succeeded",
+    }
+    first, second = sorted(Db(tmp_path / "data").runs(), key=lambda r: r["started_at"])
+    assert second["started_at"] >= first["finished_at"]
