@@ -117,14 +117,30 @@ def _config(demo: Any, data_dir: Path, user_config: str | None) -> Any:
 
 
 def _summary(findings_path: Path) -> None:
+    """Findings by rule, the run-to-run states and the scorecard verdict, from findings.json."""
     try:
         data = json.loads(findings_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return
-    by_rule = Counter(f["rule"] for f in data.get("findings", []))
+    findings = data.get("findings", [])
+    by_rule = Counter(f["rule"] for f in findings)
     print("发现的问题（按规则）：")
     for rule, n in sorted(by_rule.items()):
         print(f"  {rule:<40} {n}")
+    states = Counter(f.get("state") for f in findings)
+    if "fixed" in data or states.keys() - {None}:
+        print(
+            f"与上次相比：新发现 {states.get('new', 0)} 项，仍未整改 {states.get('open', 0)} 项，"
+            f"已整改 {len(data.get('fixed') or [])} 项"
+        )
+        for f in data.get("fixed") or []:
+            print(f"  已整改：{f.get('rule')} {f.get('url') or ''}")
+        for f in findings:
+            if f.get("state") == "new" and "open" in states:
+                print(f"  新发现：{f['rule']} {f.get('url') or ''}")
+    card = data.get("scorecard") or {}
+    if card.get("verdict"):
+        print(f"自查评分：{card.get('score')} 分，预判{card['verdict']}")
 
 
 def cli_demo(args: argparse.Namespace) -> int:
