@@ -17,6 +17,15 @@ from reports.store import Store
 log = logging.getLogger(__name__)
 
 
+def _base_downloader_middlewares() -> dict[str, int]:
+    from scrapy.settings import default_settings
+
+    return dict(default_settings.DOWNLOADER_MIDDLEWARES_BASE)
+
+
+_BASE_DOWNLOADER_MIDDLEWARES = _base_downloader_middlewares()
+
+
 @dataclass
 class CrawlStats:
     pages: int = 0
@@ -90,15 +99,39 @@ def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]
         "STATS_DUMP": False,
         "LOGSTATS_INTERVAL": 0,
         "REACTOR_THREADPOOL_MAXSIZE": 8,
+        # Callbacks return nothing (requests go to engine.crawl, rows to the store), and
+        # Scrapy starts CONCURRENT_ITEMS cooperative tasks per response: keep it at 1.
+        "CONCURRENT_ITEMS": 1,
         # The plain epoll reactor: the asyncio bridge costs ~2x CPU per page, and nothing
         # here needs asyncio (rendering runs Chromium in a thread).
         "TWISTED_REACTOR": "twisted.internet.epollreactor.EPollReactor",
+        # Only the components a link checker needs: each one costs CPU on every request.
         "SPIDER_MIDDLEWARES": {
-            # Long URLs are still links to check; the spider schedules everything itself.
+            # Long URLs are still links to check; the spider schedules everything itself
+            # (engine.crawl), so depth, referer and length bookkeeping are not needed.
             "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
+            "scrapy.spidermiddlewares.depth.DepthMiddleware": None,
+            "scrapy.spidermiddlewares.referer.RefererMiddleware": None,
+            "scrapy.spidermiddlewares.metacopy.MetaCopyDetectionMiddleware": None,
+        },
+        "DOWNLOADER_MIDDLEWARES_BASE": {
+            k: v
+            for k, v in _BASE_DOWNLOADER_MIDDLEWARES.items()
+            if not k.endswith(
+                (
+                    "offsite.OffsiteMiddleware",
+                    "httpauth.HttpAuthMiddleware",
+                    "httpproxy.HttpProxyMiddleware",
+                    "stats.DownloaderStats",
+                    "httpcache.HttpCacheMiddleware",
+                    "redirect.RedirectMiddleware",
+                    "redirect.MetaRefreshMiddleware",
+                )
+            )
         },
         "EXTENSIONS": {
             "scrapy.extensions.logstats.LogStats": None,
+            "scrapy.extensions.logcount.LogCount": None,
             "scrapy.extensions.remote_control.RemoteControl": None,  # no listening port
         },
         "DOWNLOADER_MIDDLEWARES": {},

@@ -563,6 +563,10 @@ class SiteSpider(scrapy.Spider):
             method = "probe"
         if hops is None and req is not None:
             hops = req.meta.get("ga_hops", [])
+        # Time on the wire for answers (queueing in a busy crawl is not the server's
+        # fault); time since the first attempt for failures such as timeouts.
+        latency = response.meta.get("download_latency") if response is not None else None
+        elapsed_ms = int((latency if latency is not None else time.monotonic() - started) * 1000)
         final = None
         if response is not None:
             final = normalize_url(response.url) or response.url
@@ -577,7 +581,7 @@ class SiteSpider(scrapy.Spider):
                 status=status,
                 final_url=final,
                 redirects=list(hops or []),
-                elapsed_ms=int((time.monotonic() - started) * 1000),
+                elapsed_ms=elapsed_ms,
                 content_type=ctype or None,
                 method=method,
                 soft_404=soft_404,

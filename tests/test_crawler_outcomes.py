@@ -76,7 +76,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
         '<a href="/missing.html">旧链接</a></html>',
     )
     srv.route("/err500", status=500)
-    srv.route("/slow.html", delay=8)
+    srv.route("/slow.html", delay=12)
     srv.route("/reset.pdf", reset=True)
     srv.route("/loop1", status=302, headers={"Location": "/loop2"})
     srv.route("/loop2", status=301, headers={"Location": "/loop1"})
@@ -136,7 +136,7 @@ def site(tmp_path_factory: pytest.TempPathFactory):
 [site]
 urls = ["{srv.url("/")}"]
 [crawl]
-timeout = 5.0
+timeout = 10.0
 retries = 0
 max_redirects = 10
 max_query_variants = 5
