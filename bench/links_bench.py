@@ -129,7 +129,7 @@ def run_govaudit(url: str, pages: int, work: Path, concurrency: int) -> dict:
 [site]
 urls = ["{url}"]
 [crawl]
-max_pages = {pages + 100}
+max_pages = {2 * pages + 1000}
 max_depth = 100
 obey_robots = false
 autothrottle = false
