@@ -137,3 +137,30 @@ def test_demo_process_serves_from_a_child_and_stops_with_its_parent():
     with pytest.raises(OSError):
         socket_conn = http.client.HTTPConnection("127.0.0.1", demo.ports.www, timeout=2)
         socket_conn.request("GET", "/")
+
+
+@pytest.mark.slow
+def test_demo_audits_revision_1_then_revision_2_shows_the_fix(tmp_path):
+    """Two `govaudit demo` runs (links only, homepage only, to stay quick): the second is
+    revision 2 on the same URLs, and the homepage's broken link shows as 已整改."""
+    cfg = tmp_path / "cfg.toml"
+    cfg.write_text('[plugins]\nenabled = ["links"]\n\n[crawl]\nmax_depth = 0\n', encoding="utf-8")
+    cmd = [sys.executable, "-m", "govaudit.cli", "demo", "--config", str(cfg)]
+    cmd += ["--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "out")]
+    first = subprocess.run(
+        [*cmd, "--today", "2026-11-26"], capture_output=True, text=True, timeout=240
+    )
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "第 1 版" in first.stdout and "report: " in first.stdout
+    findings = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    broken = [f["url"] for f in findings["findings"] if f["rule"] == "links.broken"]
+    assert [u.split("/", 3)[3] for u in broken] == ["ztzl/sdgtdc/"]
+    second = subprocess.run(cmd, capture_output=True, text=True, timeout=240)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "第 2 版" in second.stdout and "日期基准 2026-11-26" in second.stdout
+    assert re.search(
+        r"已整改：links\.broken http://www\.lcnr\.gov\.cn:\d+/ztzl/sdgtdc/", second.stdout
+    )
+    findings2 = json.loads((tmp_path / "out" / "findings.json").read_text(encoding="utf-8"))
+    assert findings2["run"]["site"] == findings["run"]["site"]
+    assert [f["url"] for f in findings2["fixed"]] == broken
