@@ -28,7 +28,7 @@ SKIPPED_SCHEMES = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:", 
 _PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]*")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)
 def normalize_url(url: str, encoding: str = "utf-8") -> str | None:
     """The canonical form of an absolute http(s) URL, or None if it is not one."""
     url = url.strip()
