@@ -140,6 +140,7 @@ class BrowserSettings:
     user_agent: str | None = None
     launch_timeout: float = 30.0
     resolver: Resolver | None = None  # for hosts met later (not in host_rules)
+    reuse_pages: bool = True  # navigate one page from job to job (closed after any failure)
 
     def resolver_rules(self) -> str:
         """The --host-resolver-rules value: site names mapped, every other name unresolvable."""
@@ -227,6 +228,9 @@ class BrowserWorker:
         self._blackhole.bind(("127.0.0.1", 0))  # bound, never listening: connects are refused
         self._dead = False
         self._tried_hosts: set[str] = set()
+        self._page: Any = None
+        self._info = PageInfo(url="")
+        self._crashed: list[bool] = []
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
@@ -408,6 +412,7 @@ class BrowserWorker:
         return browser, context
 
     def _shutdown(self, browser: Any) -> tuple[None, None]:
+        self._page = None
         if browser is not None:
             self._set_stage("close", 10)
             try:
@@ -421,17 +426,16 @@ class BrowserWorker:
         s = self.settings
         info = PageInfo(url=job.url)
         crashed: list[bool] = []
-        page = context.new_page()
-
-        def on_dialog(dialog: Any) -> None:
-            info.dialogs.append(f"{dialog.type}: {dialog.message[:200]}")
-            try:
-                dialog.dismiss()
-            except Exception as exc:
-                log.debug("dismissing dialog: %s", exc)
-
-        page.on("dialog", on_dialog)
-        page.on("crash", lambda _page: crashed.append(True))
+        # One page per browser, navigated from job to job: same-site navigations keep the
+        # renderer, whose V8 code cache then compiles injected scripts (axe) only once.
+        # A page is closed and replaced after any job that did not end cleanly.
+        page = self._page
+        if page is None or page.is_closed():
+            page = self._page = context.new_page()
+            page.on("dialog", self._on_dialog)
+            page.on("crash", lambda _page: self._crashed.append(True))
+        self._info, self._crashed = info, crashed
+        clean = False
         start = time.monotonic()
         try:
             self._set_stage("navigate", s.navigation_timeout + 5)
@@ -501,6 +505,7 @@ class BrowserWorker:
                         raise BrowserCrashed(str(exc)) from exc
             self._set_stage("job", s.script_timeout + 2)
             value = job.fn(page, info)
+            clean = True
             return PageOutcome(job.url, value=value, info=info)
         except Exception as exc:
             if crashed:
@@ -510,11 +515,23 @@ class BrowserWorker:
                     raise _Killed() from exc
             return PageOutcome(job.url, not_tested=self._classify(exc), info=info)
         finally:
-            self._set_stage("close", 10)
-            try:
-                page.close()
-            except Exception as exc:
-                log.debug("%s: page close: %s", self.name, exc)
+            if not (clean and s.reuse_pages):
+                self._set_stage("close", 10)
+                self._page = None
+                try:
+                    page.close()
+                except Exception as exc:
+                    log.debug("%s: page close: %s", self.name, exc)
+
+    def _on_dialog(self, dialog: Any) -> None:
+        try:
+            if dialog.type == "beforeunload":
+                dialog.accept()  # leaving the previous page must never be blocked
+                return
+            self._info.dialogs.append(f"{dialog.type}: {dialog.message[:200]}")
+            dialog.dismiss()
+        except Exception as exc:
+            log.debug("dismissing dialog: %s", exc)
 
     def _classify(self, exc: BaseException) -> NotTested:
         with self._lock:
