@@ -19,9 +19,9 @@ install: $(STAMP) chromium
 
 # Debian's Chromium: Playwright cannot download its own browser on these machines.
 chromium:
-	@if [ ! -x $(CHROMIUM) ]; then \
-	  echo "installing Debian's chromium (apt-get)"; \
-	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	@if [ ! -x $(CHROMIUM) ] || [ ! -d /usr/share/fonts/truetype/wqy ]; then \
+	  echo "installing Debian's chromium and a Chinese font (apt-get)"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	fi
 	@test -x $(CHROMIUM) || { echo "chromium not installed at $(CHROMIUM)"; exit 1; }
 
