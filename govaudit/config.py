@@ -137,18 +137,6 @@ class UnitsConfig(_Model):
     map: list[UnitMapEntry] = Field(default_factory=list)
 
 
-class ReportConfig(_Model):
-    deadline_days: dict[str, int] = Field(
-        default_factory=lambda: {"error": 5, "warning": 15, "info": 30},
-        description="整改时限: working days from first seen, per severity",
-    )
-    history: int = Field(12, ge=1, description="Past runs shown in the trend chart")
-    scorecard: ScorecardConfig = Field(
-        default_factory=lambda: ScorecardConfig(),
-        description="[report.scorecard] thresholds and points of the self-inspection scorecard",
-    )
-
-
 class ScoreDeduction(_Model):
     """One deduction item: points per counted occurrence, from a site_data figure or findings."""
 
@@ -200,6 +188,18 @@ class ScorecardConfig(_Model):
     long_stale_columns: int = Field(10, ge=1, description="veto: long-stale columns")
     blank_columns: int = Field(5, ge=1, description="veto: 空白栏目")
     deductions: list[ScoreDeduction] = Field(default_factory=_default_deductions)
+
+
+class ReportConfig(_Model):
+    deadline_days: dict[str, int] = Field(
+        default_factory=lambda: {"error": 5, "warning": 15, "info": 30},
+        description="整改时限: working days from first seen, per severity",
+    )
+    history: int = Field(12, ge=1, description="Past runs shown in the trend chart")
+    scorecard: ScorecardConfig = Field(
+        default_factory=lambda: ScorecardConfig(),
+        description="[report.scorecard] thresholds and points of the self-inspection scorecard",
+    )
 
 
 class MailConfig(_Model):
