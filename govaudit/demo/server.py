@@ -31,7 +31,7 @@ from urllib.parse import unquote, urlsplit
 
 from govaudit.demo import site
 from govaudit.demo.dnsserver import ZoneServer
-from govaudit.demo.site import DemoContent, Ports
+from govaudit.demo.site import REVISIONS, DemoContent, Ports
 
 log = logging.getLogger(__name__)
 
@@ -158,8 +158,8 @@ class DemoSite:
     """The demo bureau website and its DNS zone, on loopback. Start/stop or use ``with``."""
 
     def __init__(self, anchor: date | None = None, revision: int = 1, port: int = 0) -> None:
-        if revision not in (1, 2):
-            raise ValueError(f"revision must be 1 or 2, not {revision!r}")
+        if revision not in REVISIONS:
+            raise ValueError(f"revision must be 1, 2, 3 or 4, not {revision!r}")
         self.anchor = anchor or date.today()
         self.revision = revision
         self.requested_port = port

@@ -2,7 +2,8 @@
 
 临川市自然资源和规划局 is fictional. Every date on the site is an offset from ``anchor``, so
 the same audit gives the same findings whatever day it runs. ``revision`` 2 fixes some
-defects and adds one (see EXPECTED.md). Nothing here touches the network: the HTTP and DNS
+defects and adds one; revisions 3 and 4 are "neglected site" variants of revision 1 that
+plant the disclosure rules revisions 1/2 must pass (see EXPECTED.md). Nothing here touches the network: the HTTP and DNS
 servers live in server.py and dnsserver.py; this module maps (host, path, query) to a reply.
 """
 
@@ -179,12 +180,15 @@ NAV = [
 ]
 
 
+REVISIONS = (1, 2, 3, 4)
+
+
 class DemoContent:
     """All pages of the demo site for one anchor date and revision."""
 
     def __init__(self, anchor: date, revision: int, ports: Ports) -> None:
-        if revision not in (1, 2):
-            raise ValueError(f"revision must be 1 or 2, not {revision!r}")
+        if revision not in REVISIONS:
+            raise ValueError(f"revision must be 1, 2, 3 or 4, not {revision!r}")
         self.anchor = anchor
         self.revision = revision
         self.ports = ports
@@ -195,6 +199,16 @@ class DemoContent:
         self._build()
 
     # ------------------------------------------------------------ helpers
+
+    @property
+    def nav(self) -> list[tuple[str, str]]:
+        """The main navigation. Revision 3 names the disclosure column 政务公开 (misnamed);
+        revision 4 has no disclosure column nor any near-name (重点领域信息公开 → 重点领域)."""
+        if self.revision == 3:
+            return [("政务公开", p) if p == "/zwgk/" else (n, p) for n, p in NAV]
+        if self.revision == 4:
+            return [("重点领域", p) if p == "/zdly/" else (n, p) for n, p in NAV if p != "/zwgk/"]
+        return NAV
 
     def url(self, host: str, path: str = "/") -> str:
         port = {ZWFW: self.ports.zwfw, GIS: self.ports.refused}.get(host, self.ports.www)
@@ -236,7 +250,7 @@ class DemoContent:
             meta_html.append(f'<meta name="SiteIDCode" content="{site_id_meta}">')
         for k, v in (metas or {}).items():
             meta_html.append(f'<meta name="{k}" content="{_e(v)}">')
-        nav = "".join(f'<li><a href="{p}">{n}</a></li>' for n, p in NAV)
+        nav = "".join(f'<li><a href="{p}">{n}</a></li>' for n, p in self.nav)
         crumb_html = ""
         if crumbs:
             parts = ['<a href="/">首页</a>'] + [
@@ -264,9 +278,11 @@ class DemoContent:
     def footer(self, variant: str) -> str:
         id_line = "" if variant == "legacy" else f"网站标识码：{SITE_ID}　"
         psb = "" if variant == "no_psb" else f"　{PSB}"
+        # Revision 3: the footer lost the 我为政府网站找错 entry on every page.
+        zc = "" if self.revision == 3 else '<a href="/zc/">我为政府网站找错</a>　'
         return (
             "<footer>\n"
-            '<p><a href="/zc/">我为政府网站找错</a>　<a href="/yqlj/">相关网站</a>　'
+            f'<p>{zc}<a href="/yqlj/">相关网站</a>　'
             '<a href="/lxwm/">联系我们</a></p>\n'
             f"<p>主办单位：{SITE_NAME}　地址：临川市赣东大道1号　邮编：344000</p>\n"
             '<p>联系电话：0794-8261234　电子邮箱：<a href="mailto:xxzx@lcnr.gov.cn">xxzx@lcnr.gov.cn</a>'
@@ -592,7 +608,8 @@ class DemoContent:
                 intro="依据《中华人民共和国政府信息公开条例》设置",
             )
         )
-        guide_day = a(24)
+        # Revision 4: the guide was last updated about two years ago.
+        guide_day = a(730) if self.revision == 4 else a(24)
         self.guide_day = guide_day
         fd = self.add_column(
             Column("/zwgk/fdzdgknr/", "法定主动公开内容", "信息公开", None, parent="/zwgk/")
@@ -942,11 +959,14 @@ class DemoContent:
 
     def _homepage(self) -> None:
         u = self.url
+        # Revision 3: the homepage shows nothing from the last 14 days (columns.homepage_stale).
+        cutoff = self.ago(14) if self.revision == 3 else None
         latest = sorted(
             [
                 e
                 for c in ("/xwzx/gzdt/", "/xwzx/jcdt/", "/zdly/", "/hygk/")
                 for e in self.columns[c].entries
+                if cutoff is None or (e.day is not None and e.day < cutoff)
             ],
             key=lambda e: e.day or date.min,
             reverse=True,
@@ -995,13 +1015,8 @@ class DemoContent:
             + block("最新动态", "/xwzx/gzdt/", latest, "iso")
             + block("通知公告", "/tzgg/", notices, "iso")
             + block("政策文件", "/zcwj/", policies, "iso")
-            + '<section><h2>政府信息公开</h2><ul class="list">'
-            '<li><a href="/zwgk/zn/">政府信息公开指南</a></li>'
-            '<li><a href="/zwgk/fdzdgknr/">法定主动公开内容</a></li>'
-            '<li><a href="/zwgk/nb/">政府信息公开工作年度报告</a></li>'
-            '<li><a href="/zwgk/ysqgk/">依申请公开</a></li></ul>'
-            '<p><a href="/zwgk/">进入政府信息公开</a></p></section>'
-            f'<section><h2>网上办事</h2><ul class="list">{service_html}</ul></section>'
+            + self._disclosure_block()
+            + f'<section><h2>网上办事</h2><ul class="list">{service_html}</ul></section>'
             '<section><h2>互动交流</h2><ul class="list">'
             '<li><a href="/gzcy/jzxx/">局长信箱</a></li><li><a href="/gzcy/yjzj/">意见征集</a></li>'
             '<li><a href="/gzcy/zxft/">在线访谈</a></li><li><a href="/hdrl/">活动日历</a></li></ul></section>'
@@ -1009,6 +1024,19 @@ class DemoContent:
             "</div>"
         )
         self.add_page("/", self.layout("首页", main, {"ColumnName": "首页", "ColumnType": "首页"}))
+
+    def _disclosure_block(self) -> str:
+        """The homepage's 政府信息公开 block: named 政务公开 in revision 3; in revision 4 only
+        the guide and the parts are linked, with no entrance to the column itself."""
+        name = {3: "政务公开", 4: "公开服务"}.get(self.revision, "政府信息公开")
+        enter = "" if self.revision == 4 else f'<p><a href="/zwgk/">进入{name}</a></p>'
+        return (
+            f'<section><h2>{name}</h2><ul class="list">'
+            '<li><a href="/zwgk/zn/">政府信息公开指南</a></li>'
+            '<li><a href="/zwgk/fdzdgknr/">法定主动公开内容</a></li>'
+            '<li><a href="/zwgk/nb/">政府信息公开工作年度报告</a></li>'
+            f'<li><a href="/zwgk/ysqgk/">依申请公开</a></li></ul>{enter}</section>'
+        )
 
     def _zwgk_pages(self, zwgk: Column) -> None:
         parts = [
@@ -1038,20 +1066,21 @@ class DemoContent:
         g = self.guide_day
         guide = Column("/zwgk/zn/", "政府信息公开指南", "信息公开", None, parent="/zwgk/")
         self.columns[guide.path] = guide
+        # Revision 3: the guide shows no update date at all (guide.update_date_missing).
+        dated = self.revision != 3
         body = (
             f"<h1>{SITE_NAME}政府信息公开指南</h1>"
-            f'<p class="info">更新日期：{cn_numeral_date(g)}</p>'
-            "<p>为了更好地提供政府信息公开服务，根据《中华人民共和国政府信息公开条例》，编制本指南。</p>"
+            + (f'<p class="info">更新日期：{cn_numeral_date(g)}</p>' if dated else "")
+            + "<p>为了更好地提供政府信息公开服务，根据《中华人民共和国政府信息公开条例》，编制本指南。</p>"
             "<h2>一、主动公开</h2><p>（一）公开范围：机构职能、法规文件、规划信息、财政预决算等。</p>"
             "<p>（二）公开方式：本局门户网站、政务新媒体、政务服务大厅等。</p>"
             "<h2>二、依申请公开</h2><p>申请人可通过当面、邮寄、网络等方式提出申请，本局自收到申请之日起20个工作日内予以答复。</p>"
             "<h2>三、受理机构</h2><p>受理机构：综合组　办公时间：工作日上午9:00—12:00，下午14:00—17:30　联系电话：0794-8261234</p>"
             '<p>附件：<a href="/uploads/zwgk/shenqingbiao.docx">政府信息公开申请表.docx</a></p>'
         )
-        metas = self.column_metas(guide) | {
-            "ArticleTitle": f"{SITE_NAME}政府信息公开指南",
-            "PubDate": f"{g:%Y-%m-%d} 10:00",
-        }
+        metas = self.column_metas(guide) | {"ArticleTitle": f"{SITE_NAME}政府信息公开指南"}
+        if dated:
+            metas["PubDate"] = f"{g:%Y-%m-%d} 10:00"
         self.add_page(
             guide.path,
             self.layout(
@@ -1303,7 +1332,9 @@ class DemoContent:
                 "<body><h1>网站维护中</h1><p>IPv6 访问通道正在建设，请稍后访问。</p></body></html>"
             )
         else:
-            items = "".join(f'<li><a href="{self.url(WWW, p)}">{n}</a></li>' for n, p in NAV[1:7])
+            items = "".join(
+                f'<li><a href="{self.url(WWW, p)}">{n}</a></li>' for n, p in self.nav[1:7]
+            )
             text = (
                 '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
                 f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{SITE_NAME}（手机版）</title></head>'
