@@ -58,7 +58,7 @@ from sqlalchemy import (
 
 from govaudit.config import Config, ConfigError
 from reports.output import atomic_write
-from reports.store import Store, utcnow
+from reports.store import Store, create_schema, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -530,7 +530,7 @@ def write_run_eml(
 
 
 def ensure_outbox(store: Store) -> None:
-    outbox_metadata.create_all(store.engine)
+    create_schema(store.engine, outbox_metadata)
 
 
 def enqueue(store: Store, plan: MailPlan) -> list[int]:

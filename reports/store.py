@@ -8,6 +8,7 @@ a run that fails half-way is marked ``failed`` and never becomes "the last good 
 from __future__ import annotations
 
 import json
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from govaudit.snapshot import Link, LinkCheck, LinkStatus, Page, RunInfo, StatusKind
 
@@ -145,6 +147,22 @@ decisions = Table(  # govaudit ignore: decisions later runs honour
 )
 
 
+def create_schema(engine: Engine, meta: MetaData) -> None:
+    """``create_all`` that tolerates another process creating the same tables at once.
+
+    SQLite's check-then-create is not atomic: two runs starting on a fresh data directory
+    can both see a table missing; the loser gets "already exists" and simply checks again.
+    """
+    for attempt in range(5):
+        try:
+            meta.create_all(engine)
+            return
+        except OperationalError as exc:
+            if "already exists" not in str(exc) or attempt == 4:
+                raise
+            time.sleep(0.05 * (attempt + 1))
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -173,7 +191,7 @@ class Store:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-        metadata.create_all(self.engine)
+        create_schema(self.engine, metadata)
 
     @classmethod
     def in_dir(cls, data_dir: str | Path) -> Store:

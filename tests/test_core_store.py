@@ -196,3 +196,28 @@ def test_reaudit_with_thirdparty_plugins_and_a_raising_one(tmp_path, thirdparty)
 def test_reaudit_of_unknown_run_exits_2(tmp_path, thirdparty):
     result = _run(["reaudit", "999", "--data-dir", str(tmp_path)], thirdparty, tmp_path)
     assert result.returncode == 2 and "no run 999" in result.stderr
+
+
+def test_runs_starting_together_on_a_fresh_data_dir_all_get_a_store(tmp_path):
+    """Several audits (or the scheduler and a manual run) may create the schema at once."""
+    code = (
+        "import sys; from reports.store import Store; from reports.mail import ensure_outbox;"
+        "s = Store.in_dir(sys.argv[1]); ensure_outbox(s); print(s.create_run('x', {}, []))"
+    )
+    ids: list[int] = []
+    for attempt in range(3):
+        data = tmp_path / f"data{attempt}"
+        procs = [
+            subprocess.Popen(
+                [sys.executable, "-c", code, str(data)],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for _ in range(6)
+        ]
+        for proc in procs:
+            out, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, err
+            ids.append(int(out))
+    assert sorted(ids) == sorted([1, 2, 3, 4, 5, 6] * 3)
