@@ -9,6 +9,7 @@ import json
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 
@@ -23,37 +24,42 @@ PREFIXES = ("columns.", "guide.", "disclosure.", "identity.")
 pytestmark = pytest.mark.slow
 
 
+def audit_demo(demo: DemoSite, data: Path) -> dict:
+    """`govaudit audit` of a running demo with the disclosure plugins; findings.json."""
+    config = demo.write_config(data)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "govaudit.cli",
+            "audit",
+            "--config",
+            str(config),
+            "--today",
+            ANCHOR.isoformat(),
+            "--plugins",
+            ",".join(PLUGINS),
+            "--out",
+            str(data / "out"),
+            # the demo's 3 s timeout is for the links rules; a loaded CI machine must
+            # not lose a page these rules read
+            "--timeout",
+            "10",
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    return json.loads((data / "out" / "findings.json").read_text(encoding="utf-8"))
+
+
 @pytest.fixture(scope="module")
 def demo_run(tmp_path_factory):
     data = tmp_path_factory.mktemp("demo")
     with DemoSite(anchor=ANCHOR, revision=1) as demo:
-        config = demo.write_config(data)
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "govaudit.cli",
-                "audit",
-                "--config",
-                str(config),
-                "--today",
-                ANCHOR.isoformat(),
-                "--plugins",
-                ",".join(PLUGINS),
-                "--out",
-                str(data / "out"),
-                # the demo's 3 s timeout is for the links rules; a loaded CI machine must
-                # not lose a page these rules read
-                "--timeout",
-                "10",
-                "-q",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
-        assert proc.returncode in (0, 1), proc.stderr[-2000:]
-        doc = json.loads((data / "out" / "findings.json").read_text(encoding="utf-8"))
+        doc = audit_demo(demo, data)
         store = Store.in_dir(data)
         run = store.list_runs(limit=1)[0]
         site_data = store.run_row(run.id)["site_data"]

@@ -5,15 +5,11 @@ not report them is checked by test_disclosure_demo_e2e.py (nothing else is flagg
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-
 import pytest
 
 from govaudit.demo.expected import expected_findings, load_expected, matches
 from govaudit.demo.server import DemoSite
-from tests.test_disclosure_demo_e2e import ANCHOR, PLUGINS, PREFIXES
+from tests.test_disclosure_demo_e2e import ANCHOR, PREFIXES, audit_demo
 
 pytestmark = pytest.mark.slow
 
@@ -30,31 +26,7 @@ PLANTED = {
 
 def _audit(revision: int, data) -> tuple[list[dict], list[dict]]:
     with DemoSite(anchor=ANCHOR, revision=revision) as demo:
-        config = demo.write_config(data)
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "govaudit.cli",
-                "audit",
-                "--config",
-                str(config),
-                "--today",
-                ANCHOR.isoformat(),
-                "--plugins",
-                ",".join(PLUGINS),
-                "--out",
-                str(data / "out"),
-                "--timeout",
-                "10",
-                "-q",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=240,
-        )
-        assert proc.returncode in (0, 1), proc.stderr[-2000:]
-        doc = json.loads((data / "out" / "findings.json").read_text(encoding="utf-8"))
+        doc = audit_demo(demo, data)
         expected = [e for e in expected_findings(demo) if e["rule"].startswith(PREFIXES)]
     return doc["findings"], expected
 
