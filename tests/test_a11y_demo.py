@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import time
 from datetime import date
 from urllib.parse import urlsplit
@@ -18,6 +16,7 @@ import pytest
 from govaudit.demo import expected as exp
 from govaudit.demo.server import DemoSite
 from reports.store import Store
+from tests.loopback import run_govaudit
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -46,22 +45,15 @@ def run(tmp_path_factory):
                 "navigation_timeout = 10\nconcurrency = 2\n"
             )
         start = time.monotonic()
-        proc = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "govaudit.cli",
-                "audit",
-                "--config",
-                str(config),
-                "--today",
-                ANCHOR.isoformat(),
-                "--plugins",
-                "accessibility,links",
-                "--quiet",
-            ],
-            capture_output=True,
-            text=True,
+        proc = run_govaudit(
+            "audit",
+            "--config",
+            str(config),
+            "--today",
+            ANCHOR.isoformat(),
+            "--plugins",
+            "accessibility,links",
+            "--quiet",
             timeout=420,
         )
         elapsed = time.monotonic() - start

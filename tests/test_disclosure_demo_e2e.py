@@ -6,8 +6,6 @@ else is flagged, and the scorecard inputs are right."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -16,6 +14,7 @@ import pytest
 from govaudit.demo.expected import clean_pages, expected_findings, load_expected, matches
 from govaudit.demo.server import DemoSite
 from reports.store import Store
+from tests.loopback import run_govaudit
 
 ANCHOR = date(2026, 11, 26)
 PLUGINS = ("columns", "disclosure_dates", "identity")
@@ -27,28 +26,21 @@ pytestmark = pytest.mark.slow
 def audit_demo(demo: DemoSite, data: Path) -> dict:
     """`govaudit audit` of a running demo with the disclosure plugins; findings.json."""
     config = demo.write_config(data)
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "govaudit.cli",
-            "audit",
-            "--config",
-            str(config),
-            "--today",
-            ANCHOR.isoformat(),
-            "--plugins",
-            ",".join(PLUGINS),
-            "--out",
-            str(data / "out"),
-            # the demo's 3 s timeout is for the links rules; a loaded CI machine must
-            # not lose a page these rules read
-            "--timeout",
-            "10",
-            "-q",
-        ],
-        capture_output=True,
-        text=True,
+    proc = run_govaudit(
+        "audit",
+        "--config",
+        str(config),
+        "--today",
+        ANCHOR.isoformat(),
+        "--plugins",
+        ",".join(PLUGINS),
+        "--out",
+        str(data / "out"),
+        # the demo's 3 s timeout is for the links rules; a loaded CI machine must
+        # not lose a page these rules read
+        "--timeout",
+        "10",
+        "-q",
         timeout=240,
     )
     assert proc.returncode in (0, 1), proc.stderr[-2000:]
