@@ -147,6 +147,37 @@ decisions = Table(  # govaudit ignore: decisions later runs honour
 )
 
 
+PAGE_COLUMNS = [
+    "run_id",
+    "url",
+    "final_url",
+    "status_code",
+    "content_type",
+    "encoding",
+    "title",
+    "depth",
+    "size",
+    "fetched_at",
+    "rendered",
+    "html_z",
+    "meta",
+]
+LINK_COLUMNS = ["run_id", "source", "target", "tag", "text", "internal", "raw"]
+CHECK_COLUMNS = [
+    "run_id",
+    "url",
+    "kind",
+    "code",
+    "detail",
+    "final_url",
+    "redirects",
+    "elapsed_ms",
+    "content_type",
+    "method",
+    "soft_404",
+]
+
+
 def create_schema(engine: Engine, meta: MetaData) -> None:
     """``create_all`` that tolerates another process creating the same tables at once.
 
@@ -287,67 +318,83 @@ class Store:
             return [_run_info(r) for r in rows]
 
     # ---- snapshot writes (streamed by the crawler) -----------------------------
-    def add_pages(self, run_id: int, items: Iterable[Page]) -> None:
-        rows = [
-            {
-                "run_id": run_id,
-                "url": p.url,
-                "final_url": p.final_url,
-                "status_code": p.status_code,
-                "content_type": p.content_type,
-                "encoding": p.encoding,
-                "title": p.title,
-                "depth": p.depth,
-                "size": p.size,
-                "fetched_at": p.fetched_at,
-                "rendered": p.rendered,
-                "html_z": _pack(p.html),
-                "meta": p.meta,
-            }
-            for p in items
+    # The crawler writes every link of every page, so these bypass SQL compilation:
+    # one prepared INSERT per table, executemany over tuples, each column converted by
+    # the same bind processor SQLAlchemy itself would use (JSON, DateTime, Boolean).
+    def _insert_many(self, table: Table, rows: list[tuple[Any, ...]], cols: list[str]) -> None:
+        if not rows:
+            return
+        dialect = self.engine.dialect
+        procs = [
+            None  # sqlite3 binds bool as 0/1 itself, as SQLAlchemy's processor would
+            if isinstance(table.c[name].type, Boolean)
+            else table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+            for name in cols
         ]
-        if rows:
-            with self.engine.begin() as conn:
-                conn.execute(insert(pages), rows)
+        if any(procs):
+            rows = [
+                tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True))
+                for row in rows
+            ]
+        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        with self.engine.begin() as conn:
+            conn.exec_driver_sql(sql, rows)
+
+    def add_pages(self, run_id: int, items: Iterable[Page]) -> None:
+        self._insert_many(
+            pages,
+            [
+                (
+                    run_id,
+                    p.url,
+                    p.final_url,
+                    p.status_code,
+                    p.content_type,
+                    p.encoding,
+                    p.title,
+                    p.depth,
+                    p.size,
+                    p.fetched_at,
+                    p.rendered,
+                    _pack(p.html),
+                    p.meta,
+                )
+                for p in items
+            ],
+            PAGE_COLUMNS,
+        )
 
     def add_links(self, run_id: int, items: Iterable[Link]) -> None:
-        # Explicit fields, not dataclasses.asdict: this runs for every link of every page.
-        rows = [
-            {
-                "run_id": run_id,
-                "source": link.source,
-                "target": link.target,
-                "tag": link.tag,
-                "text": link.text,
-                "internal": link.internal,
-                "raw": link.raw,
-            }
-            for link in items
-        ]
-        if rows:
-            with self.engine.begin() as conn:
-                conn.execute(insert(links), rows)
+        self._insert_many(
+            links,
+            [
+                (run_id, link.source, link.target, link.tag, link.text, link.internal, link.raw)
+                for link in items
+            ],
+            LINK_COLUMNS,
+        )
 
     def add_checks(self, run_id: int, items: Iterable[LinkCheck]) -> None:
-        rows = [
-            {
-                "run_id": run_id,
-                "url": c.url,
-                "kind": c.status.kind.value,
-                "code": c.status.code,
-                "detail": c.status.detail,
-                "final_url": c.final_url,
-                "redirects": [list(r) for r in c.redirects],
-                "elapsed_ms": c.elapsed_ms,
-                "content_type": c.content_type,
-                "method": c.method,
-                "soft_404": c.soft_404,
-            }
-            for c in items
-        ]
-        if rows:
-            with self.engine.begin() as conn:
-                conn.execute(insert(checks), rows)
+        self._insert_many(
+            checks,
+            [
+                (
+                    run_id,
+                    c.url,
+                    c.status.kind.value,
+                    c.status.code,
+                    c.status.detail,
+                    c.final_url,
+                    [list(r) for r in c.redirects],
+                    c.elapsed_ms,
+                    c.content_type,
+                    c.method,
+                    c.soft_404,
+                )
+                for c in items
+            ],
+            CHECK_COLUMNS,
+        )
 
     def copy_snapshot(self, from_run: int, to_run: int) -> None:
         """Share a snapshot with a reaudit run by copying rows (SQLite-side, no Python loop)."""
