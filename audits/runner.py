@@ -25,10 +25,17 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class AuditResult:
-    findings: list[dict[str, Any]]
+    store: Store
+    run_id: int
+    count: int = 0  # findings stored (after removing exact duplicates)
     errors: list[dict[str, Any]] = field(default_factory=list)
     plugins: list[str] = field(default_factory=list)
     site_data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def findings(self) -> list[dict[str, Any]]:
+        """The stored findings, errors first (read back from the store: may be many)."""
+        return self.store.findings(self.run_id)
 
 
 def validate_plugin_options(config: Config, names: list[str] | None = None) -> dict[str, Any]:
@@ -93,8 +100,11 @@ def run_audits(
     )
     errors: list[dict[str, Any]] = []
     plugins: dict[str, AuditPlugin] = {}
-    collected: list[tuple[type[AuditPlugin], Finding]] = []
     site_data: dict[str, Any] = {}
+    # Findings go to the store in batches as plugins yield them: memory stays flat
+    # however many findings a large site has. Reports read them back in order.
+    store.delete_findings(run_id)
+    sink = _FindingSink(store, run_id, config)
 
     def record_error(name: str, stage: str, exc: BaseException) -> None:
         log.error("plugin %s failed in %s: %s", name, stage, exc)
@@ -119,7 +129,7 @@ def run_audits(
     ) -> bool:
         try:
             for finding in produce() or ():
-                collected.append((cls, finding))
+                sink.add(cls, finding)
             return True
         except Exception as exc:
             record_error(name, stage, exc)
@@ -150,49 +160,65 @@ def run_audits(
         except Exception as exc:
             record_error(name, "close", exc)
 
-    rows = finalize(collected, config)
-    store.replace_findings(run_id, rows)
-    return AuditResult(findings=rows, errors=errors, plugins=list(selected), site_data=site_data)
+    sink.flush()
+    return AuditResult(
+        store, run_id, sink.count, errors=errors, plugins=list(selected), site_data=site_data
+    )
 
 
 def _overrides(plugin: AuditPlugin, method: str) -> bool:
     return getattr(type(plugin), method) is not getattr(AuditPlugin, method)
 
 
-def finalize(
-    collected: list[tuple[type[AuditPlugin], Finding]], config: Config
-) -> list[dict[str, Any]]:
-    """Fill in plugin, severity, unit and fingerprint; drop exact duplicates."""
-    rows: list[dict[str, Any]] = []
-    seen: set[str] = set()
-    for cls, f in collected:
-        try:
-            spec: RuleSpec | None = cls.rule(f.rule)
-        except KeyError:
-            spec = None
-        severity = f.severity or (spec.severity if spec else Severity.WARNING)
-        f.plugin = cls.name
-        f.fingerprint = f.fingerprint or f.compute_fingerprint()
-        if f.fingerprint in seen:
-            continue
-        seen.add(f.fingerprint)
-        unit = f.unit or assign_unit(
-            f.rule, spec.unit if spec else None, f.url, f.page, f.evidence, config
-        )
-        rows.append(
-            {
-                "plugin": cls.name,
-                "rule": f.rule,
-                "severity": Severity(severity).value,
-                "url": f.url,
-                "page": f.page,
-                "message": f.message,
-                "evidence": f.evidence,
-                "unit": unit,
-                "fingerprint": f.fingerprint,
-            }
-        )
-    rows.sort(
-        key=lambda r: (Severity(r["severity"]).rank, r["rule"], r["page"] or "", r["url"] or "")
+class _FindingSink:
+    """Completes findings (plugin, severity, unit, fingerprint), drops exact duplicates
+    and writes them to the store ``batch`` at a time."""
+
+    def __init__(self, store: Store, run_id: int, config: Config, batch: int = 500) -> None:
+        self.store = store
+        self.run_id = run_id
+        self.config = config
+        self.batch = batch
+        self.seen: set[str] = set()
+        self.rows: list[dict[str, Any]] = []
+        self.count = 0
+
+    def add(self, cls: type[AuditPlugin], finding: Finding) -> None:
+        row = complete(cls, finding, self.config)
+        if row["fingerprint"] in self.seen:
+            return
+        self.seen.add(row["fingerprint"])
+        self.rows.append(row)
+        self.count += 1
+        if len(self.rows) >= self.batch:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.rows:
+            self.store.add_findings(self.run_id, self.rows)
+            self.rows = []
+
+
+def complete(cls: type[AuditPlugin], f: Finding, config: Config) -> dict[str, Any]:
+    """A finding as stored: plugin, severity, unit and fingerprint filled in."""
+    try:
+        spec: RuleSpec | None = cls.rule(f.rule)
+    except KeyError:
+        spec = None
+    severity = f.severity or (spec.severity if spec else Severity.WARNING)
+    f.plugin = cls.name
+    f.fingerprint = f.fingerprint or f.compute_fingerprint()
+    unit = f.unit or assign_unit(
+        f.rule, spec.unit if spec else None, f.url, f.page, f.evidence, config
     )
-    return rows
+    return {
+        "plugin": cls.name,
+        "rule": f.rule,
+        "severity": Severity(severity).value,
+        "url": f.url,
+        "page": f.page,
+        "message": f.message,
+        "evidence": f.evidence,
+        "unit": unit,
+        "fingerprint": f.fingerprint,
+    }

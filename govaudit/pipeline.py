@@ -117,9 +117,7 @@ def finish_audit(
         store, run_id, config, out_dir, today=today, final_status="succeeded"
     )
     store.finish_run(run_id, "succeeded")
-    counts = {"error": 0, "warning": 0, "info": 0}
-    for f in written.active_findings:
-        counts[f["severity"]] = counts.get(f["severity"], 0) + 1
+    counts = dict(written.counts)
     code = EXIT_FINDINGS if counts["error"] else EXIT_OK
     progress(
         f"run {run_id} done: {counts['error']} errors, {counts['warning']} warnings, {counts['info']} info"

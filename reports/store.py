@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    case,
     create_engine,
     event,
     func,
@@ -130,8 +131,50 @@ findings = Table(
     Column("evidence", JSON),
     Column("unit", String),
     Column("fingerprint", String, nullable=False),
+    # Tracking annotations (reports/tracking.py), written when the run's reports are made,
+    # so reports stream findings from here instead of holding them all in memory.
+    Column("state", String),  # new | open
+    Column("first_seen", String),  # YYYY-MM-DD
+    Column("deadline", String),
+    Column("age_days", Integer),
+    Column("overdue", Boolean),
+    Column("ignored", Boolean),
+    Column("ignore_reason", Text),
+    Column("ignore_until", String),
     Index("ix_findings_run", "run_id"),
     Index("ix_findings_fp", "fingerprint"),
+    Index("ix_findings_run_fp", "run_id", "fingerprint"),
+)
+
+FINDING_COLUMNS = [
+    "plugin",
+    "rule",
+    "severity",
+    "url",
+    "page",
+    "message",
+    "evidence",
+    "unit",
+    "fingerprint",
+]
+TRACKING_COLUMNS = [
+    "state",
+    "first_seen",
+    "deadline",
+    "age_days",
+    "overdue",
+    "ignored",
+    "ignore_reason",
+    "ignore_until",
+]
+# Severity order of findings everywhere (errors first), as a SQL expression.
+SEVERITY_RANK = case({"error": 0, "warning": 1, "info": 2}, value=findings.c.severity, else_=3)
+FINDING_ORDER = (
+    SEVERITY_RANK,
+    findings.c.rule,
+    func.coalesce(findings.c.page, ""),
+    func.coalesce(findings.c.url, ""),
+    findings.c.id,
 )
 
 decisions = Table(  # govaudit ignore: decisions later runs honour
@@ -194,6 +237,24 @@ def create_schema(engine: Engine, meta: MetaData) -> None:
             time.sleep(0.05 * (attempt + 1))
 
 
+def _migrate(engine: Engine) -> None:
+    """Bring a data directory made by an older govaudit up to this schema (add-only)."""
+    with engine.begin() as conn:
+        have = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(findings)")}
+        for name in TRACKING_COLUMNS:
+            if name not in have:
+                column = findings.c[name]
+                kind = column.type.compile(dialect=engine.dialect)
+                try:
+                    conn.exec_driver_sql(f"ALTER TABLE findings ADD COLUMN {name} {kind}")
+                except OperationalError as exc:  # another process added it first
+                    if "duplicate column" not in str(exc):
+                        raise
+        conn.exec_driver_sql(
+            "CREATE INDEX IF NOT EXISTS ix_findings_run_fp ON findings (run_id, fingerprint)"
+        )
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -223,6 +284,7 @@ class Store:
             cur.close()
 
         create_schema(self.engine, metadata)
+        _migrate(self.engine)
 
     @classmethod
     def in_dir(cls, data_dir: str | Path) -> Store:
@@ -409,20 +471,39 @@ class Store:
                 )
 
     # ---- findings ---------------------------------------------------------------
+    def add_findings(self, run_id: int, items: Iterable[dict[str, Any]]) -> None:
+        """Append findings (the plugin runner streams them here in batches)."""
+        self._insert_many(
+            findings,
+            [(run_id, *(item.get(k) for k in FINDING_COLUMNS)) for item in items],
+            ["run_id", *FINDING_COLUMNS],
+        )
+
+    def delete_findings(self, run_id: int) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(findings.delete().where(findings.c.run_id == run_id))
+
     def replace_findings(self, run_id: int, items: Iterable[dict[str, Any]]) -> None:
-        rows = [{"run_id": run_id, **item} for item in items]
+        rows = [{"run_id": run_id, **{k: item.get(k) for k in FINDING_COLUMNS}} for item in items]
         with self.engine.begin() as conn:
             conn.execute(findings.delete().where(findings.c.run_id == run_id))
             if rows:
                 conn.execute(insert(findings), rows)
 
     def findings(self, run_id: int) -> list[dict[str, Any]]:
-        q = select(findings).where(findings.c.run_id == run_id).order_by(findings.c.id)
+        """Run ``run_id``'s findings (without tracking fields), errors first."""
+        return list(self.iter_findings(run_id))
+
+    def iter_findings(
+        self, run_id: int, *where: Any, columns: list[str] | None = None, batch: int = 500
+    ) -> Iterator[dict[str, Any]]:
+        """Stream a run's findings in report order, ``batch`` rows in memory at a time."""
+        cols = [findings.c[name] for name in (columns or FINDING_COLUMNS)]
+        q = select(*cols).where(findings.c.run_id == run_id, *where).order_by(*FINDING_ORDER)
         with self.engine.connect() as conn:
-            return [
-                {k: v for k, v in dict(r).items() if k not in ("id", "run_id")}
-                for r in conn.execute(q).mappings()
-            ]
+            result = conn.execution_options(stream_results=True, yield_per=batch).execute(q)
+            for row in result.mappings():
+                yield dict(row)
 
     # ---- decisions (ignore) ------------------------------------------------------
     def add_decision(
