@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from govaudit import __version__
 from govaudit.config import Config
@@ -25,25 +28,57 @@ SCHEMA_VERSION = 1
 class Written:
     out_dir: Path
     files: list[Path] = field(default_factory=list)
-    active_findings: list[dict[str, Any]] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # active findings per severity
+    active_findings: Any = None  # a view of the active findings (reports.views.FindingSet)
 
 
 def atomic_write(path: Path, data: bytes | str) -> None:
+    with atomic_writer(path, binary=True) as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+@contextmanager
+def atomic_writer(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
+    """A file opened for writing under a temporary name, renamed over ``path`` only when
+    the block finishes: readers see the old file or the whole new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
 
 
-def run_document(
-    store: Store, run_id: int, findings: list[dict[str, Any]], status: str
-) -> dict[str, Any]:
-    """The findings.json document (schema 1)."""
+FINDING_KEYS = (
+    "plugin",
+    "rule",
+    "severity",
+    "url",
+    "page",
+    "message",
+    "evidence",
+    "unit",
+    "fingerprint",
+)
+TRACKING_KEYS = ("state", "first_seen", "deadline", "ignored", "overdue", "age_days")
+
+
+def public_current(f: dict[str, Any]) -> dict[str, Any]:
+    """A finding of the run as findings.json lists it (schema 1)."""
+    out = {k: f.get(k) for k in FINDING_KEYS}
+    for k in TRACKING_KEYS:
+        if f.get(k) is not None:
+            out[k] = bool(f[k]) if k in ("ignored", "overdue") else f[k]
+    return out
+
+
+def run_document(store: Store, run_id: int, status: str) -> dict[str, Any]:
+    """The findings.json document (schema 1) without its finding lists."""
     row = store.run_row(run_id) or {}
     finished = row.get("finished_at") or utcnow()
     return {
@@ -62,29 +97,38 @@ def run_document(
                 {k: v for k, v in e.items() if k != "traceback"} for e in (row.get("errors") or [])
             ],
         },
-        "findings": [
-            {
-                k: f.get(k)
-                for k in (
-                    "plugin",
-                    "rule",
-                    "severity",
-                    "url",
-                    "page",
-                    "message",
-                    "evidence",
-                    "unit",
-                    "fingerprint",
-                )
-            }
-            | {
-                k: f[k]
-                for k in ("state", "first_seen", "deadline", "ignored", "overdue", "age_days")
-                if k in f
-            }
-            for f in findings
-        ],
     }
+
+
+def write_json_stream(
+    path: Path, head: dict[str, Any], lists: dict[str, Iterable[dict[str, Any]]]
+) -> None:
+    """Write ``head`` with ``lists`` spliced in after "run"/"unit" (one item in memory at a time);
+    the result is the same JSON document as ``dump_json(head | lists)``."""
+    keys = list(head)
+    anchors = [keys.index(k) + 1 for k in ("run", "unit") if k in keys]
+    at = max(anchors) if anchors else len(keys)
+    order = [*keys[:at], *lists, *keys[at:]]
+    with atomic_writer(path) as fh:
+        fh.write("{")
+        for n, key in enumerate(order):
+            fh.write(",\n  " if n else "\n  ")
+            fh.write(json.dumps(key, ensure_ascii=False) + ": ")
+            if key in lists:
+                fh.write("[")
+                empty = True
+                for item in lists[key]:
+                    fh.write("\n    " if empty else ",\n    ")
+                    fh.write(_indent(dump_json(item), "    "))
+                    empty = False
+                fh.write("]" if empty else "\n  ]")
+            else:
+                fh.write(_indent(dump_json(head[key]), "  "))
+        fh.write("\n}\n")
+
+
+def _indent(text: str, prefix: str) -> str:
+    return text.replace("\n", "\n" + prefix)
 
 
 def _iso(value: Any) -> str | None:
@@ -105,7 +149,15 @@ def write_run_outputs(
     run_dir = store.run_dir(run_id)
     bundle = render.build_bundle(store, run_id, config, today=today, status=final_status)
     files = render.write_all(bundle, run_dir)
-    written = Written(out_dir=run_dir, files=files, active_findings=bundle.active_findings)
+    counts = {"error": 0, "warning": 0, "info": 0}
+    active = bundle.active_findings
+    by_severity = (
+        active.count_by("severity")
+        if hasattr(active, "count_by")
+        else Counter(f["severity"] for f in active)
+    )
+    counts.update(by_severity)
+    written = Written(out_dir=run_dir, files=files, counts=counts, active_findings=active)
     if out_dir is not None:
         target = Path(out_dir)
         target.mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,10 +24,11 @@ from audits.base import RuleSpec, Severity
 from audits.registry import discover
 from audits.runner import all_rules
 from govaudit.config import Config
-from reports.output import atomic_write, dump_json, run_document
+from reports.output import atomic_writer, dump_json, public_current, run_document, write_json_stream
 from reports.scorecard import Scorecard, compute_scorecard
 from reports.store import Store
 from reports.tracking import STATE_ZH, history, track
+from reports.views import FindingSet
 
 SEV_ZH = {"error": "严重", "warning": "警告", "info": "提示"}
 SEV_COLOR = {"error": "#c0392b", "warning": "#d68910", "info": "#2e86c1"}
@@ -42,39 +44,48 @@ MAX_EMBEDDED_BYTES = 40_000_000  # keep report.html openable
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 
+# Findings are views of the store (reports/views.py), never whole lists in memory: each
+# report file walks them once, a batch of rows at a time.
+Findings = FindingSet | list[dict[str, Any]]
+
+
 @dataclass
 class RuleSection:
     spec: RuleSpec
-    findings: list[dict[str, Any]]
+    findings: Findings
+    top_severity: str | None = None  # the most serious severity among ``findings``
 
     @property
     def severity(self) -> str:
+        if self.top_severity:
+            return self.top_severity
         return self.findings[0]["severity"] if self.findings else self.spec.severity.value
 
 
 @dataclass
 class UnitSection:
     name: str
-    open_findings: list[dict[str, Any]] = field(default_factory=list)  # new + open
-    fixed: list[dict[str, Any]] = field(default_factory=list)
-    ignored: list[dict[str, Any]] = field(default_factory=list)
+    open_findings: Findings = field(default_factory=list)  # new + open
+    fixed: Findings = field(default_factory=list)
+    ignored: Findings = field(default_factory=list)
     rules: list[RuleSection] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     emails: list[str] = field(default_factory=list)
+    findings: Findings = field(default_factory=list)  # every finding of the unit (JSON)
 
 
 @dataclass
 class ReportBundle:
     run: dict[str, Any]
     config: Config
-    findings: list[dict[str, Any]]  # every finding of the run, with state fields added
-    active_findings: list[dict[str, Any]]  # not ignored
+    findings: Findings  # every finding of the run, with state fields added
+    active_findings: Findings  # not ignored
     rules: dict[str, Any]  # rule id → RuleSpec
-    document: dict[str, Any]  # findings.json
+    document: dict[str, Any]  # findings.json without its finding lists
     today: date
     extra: dict[str, Any] = field(default_factory=dict)
-    fixed: list[dict[str, Any]] = field(default_factory=list)
-    ignored: list[dict[str, Any]] = field(default_factory=list)
+    fixed: Findings = field(default_factory=list)
+    ignored: Findings = field(default_factory=list)
     units: list[UnitSection] = field(default_factory=list)
     scorecard: Scorecard | None = None
     site_data: dict[str, Any] = field(default_factory=dict)
@@ -104,9 +115,9 @@ def build_bundle(
     tracked = track(store, run_id, config, today=today)
     today = tracked.as_of
     rules = {rid: spec for rid, (_plugin, spec) in all_rules().items()}
-    row = store.run_row(run_id) or row  # tracking stored its as_of / first_seen
+    row = store.run_row(run_id) or row  # tracking stored its as_of
     site_data = dict(row.get("site_data") or {})
-    document = run_document(store, run_id, tracked.findings, status)
+    document = run_document(store, run_id, status)
     bundle = ReportBundle(
         run=document["run"]
         | {"kind": row.get("kind") or "audit", "parent_run": row.get("parent_run")},
@@ -129,7 +140,7 @@ def build_bundle(
     bundle.extra["titles"] = page_titles(
         store,
         [run_id, *(int(r) for r in {row.get("parent_run"), tracked.previous_run} if r)],
-        {f["page"] for f in [*tracked.findings, *tracked.fixed] if f.get("page")},
+        [r for r in (run_id, tracked.previous_run) if r],
     )
     bundle.units = unit_sections(bundle)
     bundle.scorecard = compute_scorecard(
@@ -139,7 +150,6 @@ def build_bundle(
         list(row.get("plugins") or []),
         _homepage_ok(store, run_id, row),
     )
-    document["fixed"] = [_public(f) for f in tracked.fixed]
     document["scorecard"] = bundle.scorecard.as_dict()
     bundle.extra["history"] = history(
         store, row.get("site") or "", run_id, config.report.history, today
@@ -147,30 +157,36 @@ def build_bundle(
     return bundle
 
 
-def page_titles(store: Store, run_ids: list[int], urls: set[str]) -> dict[str, str]:
-    """Titles of the pages findings were seen on (first run in ``run_ids`` that has one)."""
-    from sqlalchemy import select
+def page_titles(store: Store, run_ids: list[int], finding_runs: list[int]) -> dict[str, str]:
+    """Titles of the pages that findings of ``finding_runs`` were seen on (the first run
+    in ``run_ids`` that has the page wins). Looked up by SQL, a page at a time."""
+    from sqlalchemy import or_, select
 
-    from reports.store import pages
+    from reports.store import findings, pages
 
+    wanted = (
+        select(findings.c.page)
+        .where(findings.c.run_id.in_(finding_runs), findings.c.page.is_not(None))
+        .distinct()
+        .scalar_subquery()
+    )
     titles: dict[str, str] = {}
-    wanted = sorted(urls)
-    for run_id in run_ids:
-        missing = [u for u in wanted if u not in titles]
-        for i in range(0, len(missing), 400):
-            chunk = missing[i : i + 400]
+    with store.engine.connect() as conn:
+        for run_id in run_ids:
             q = select(pages.c.url, pages.c.final_url, pages.c.title).where(
-                pages.c.run_id == run_id, pages.c.final_url.in_(chunk) | pages.c.url.in_(chunk)
+                pages.c.run_id == run_id,
+                pages.c.title.is_not(None),
+                pages.c.title != "",
+                or_(pages.c.final_url.in_(wanted), pages.c.url.in_(wanted)),
             )
-            with store.engine.connect() as conn:
-                for url, final, title in conn.execute(q):
-                    for key in (url, final):
-                        if title and key in urls:
-                            titles.setdefault(key, title.strip())
+            for url, final, title in conn.execute(q):
+                for key in (url, final):
+                    titles.setdefault(key, title.strip())
     return titles
 
 
-def _public(f: dict[str, Any]) -> dict[str, Any]:
+def public_finding(f: dict[str, Any]) -> dict[str, Any]:
+    """A fixed finding as findings.json lists it."""
     keys = (
         "plugin",
         "rule",
@@ -199,38 +215,91 @@ def _homepage_ok(store: Store, run_id: int, row: dict[str, Any]) -> bool | None:
 
 
 def unit_sections(bundle: ReportBundle) -> list[UnitSection]:
-    """Units with their findings grouped by rule, units with the most serious work first."""
+    """Units with their findings grouped by rule, units with the most serious work first.
+
+    Counts come from SQL; each section's findings are views, read when rendered.
+    """
+    from sqlalchemy import case, func
+
+    from reports.store import SEVERITY_RANK, findings
+
     emails = {u.name: u.emails for u in bundle.config.units.unit}
-    sections: dict[str, UnitSection] = {}
+    default = bundle.config.units.default
+    active, fixed, everything = bundle.active_findings, bundle.fixed, bundle.findings
+    if not isinstance(active, FindingSet) or not isinstance(fixed, FindingSet):
+        raise TypeError("unit_sections needs FindingSet views (from reports.tracking.track)")
+    ignored = bundle.ignored
+    assert isinstance(ignored, FindingSet) and isinstance(everything, FindingSet)
 
-    def section(name: str | None) -> UnitSection:
-        name = name or bundle.config.units.default
-        if name not in sections:
-            sections[name] = UnitSection(name=name, emails=emails.get(name, []))
-        return sections[name]
+    def name_of(unit: str | None) -> str:
+        return unit or default
 
-    for f in bundle.findings:
-        s = section(f.get("unit"))
-        (s.ignored if f.get("ignored") else s.open_findings).append(f)
-    for f in bundle.fixed:
-        section(f.get("unit")).fixed.append(f)
-    for s in sections.values():
-        s.open_findings.sort(key=_order)
-        grouped: dict[str, list[dict[str, Any]]] = {}
-        for f in s.open_findings:
-            grouped.setdefault(f["rule"], []).append(f)
-        s.rules = [RuleSection(bundle.spec(rid), items) for rid, items in grouped.items()]
-        states = Counter(f["state"] for f in s.open_findings)
-        s.counts = {
-            "new": states["new"],
-            "open": states["open"],
-            "fixed": len(s.fixed),
-            "overdue": sum(1 for f in s.open_findings if f.get("overdue")),
-            "ignored": len(s.ignored),
-            "error": sum(1 for f in s.open_findings if f["severity"] == "error"),
+    by_state = Counter(
+        {(name_of(u), st): n for (u, st), n in active.count_by("unit", "state").items()}
+    )
+    overdue = Counter(
+        {name_of(u): n for (u, od), n in active.count_by("unit", "overdue").items() if od}
+    )
+    severity = active.count_by("unit", "rule", "severity")
+    n_fixed = Counter()
+    for u, n in fixed.count_by("unit").items():
+        n_fixed[name_of(u)] += n
+    n_ignored = Counter()
+    for u, n in ignored.count_by("unit").items():
+        n_ignored[name_of(u)] += n
+    names = {name_of(u) for (u, _r, _s) in severity} | set(n_fixed) | set(n_ignored)
+
+    unit_col = func.coalesce(findings.c.unit, default)
+    order = (
+        SEVERITY_RANK,
+        findings.c.rule,
+        case((findings.c.overdue.is_(True), 0), else_=1),
+        func.coalesce(findings.c.page, ""),
+        func.coalesce(findings.c.url, ""),
+        findings.c.id,
+    )
+    sections: list[UnitSection] = []
+    for name in names:
+        mine = unit_col == name
+        open_findings = active.filter(mine, order=order)
+        top: dict[str, str] = {}
+        for (u, rule, sev), _n in severity.items():
+            if name_of(u) == name:
+                best = top.get(rule)
+                if best is None or Severity(sev).rank < Severity(best).rank:
+                    top[rule] = sev
+        rule_order = sorted(top, key=lambda r: (Severity(top[r]).rank, r))
+        counts = {
+            "new": by_state[(name, "new")],
+            "open": by_state[(name, "open")],
+            "fixed": n_fixed[name],
+            "overdue": overdue[name],
+            "ignored": n_ignored[name],
+            "error": sum(
+                n for (u, _r, sev), n in severity.items() if name_of(u) == name and sev == "error"
+            ),
         }
+        sections.append(
+            UnitSection(
+                name=name,
+                open_findings=open_findings,
+                fixed=fixed.filter(mine),
+                ignored=ignored.filter(mine),
+                rules=[
+                    RuleSection(
+                        bundle.spec(rid),
+                        open_findings.filter(findings.c.rule == rid),
+                        top_severity=top[rid],
+                    )
+                    for rid in rule_order
+                ],
+                counts=counts,
+                emails=emails.get(name, []),
+                findings=everything.filter(mine),
+            )
+        )
     return sorted(
-        sections.values(),
+        sections,
         key=lambda s: (-s.counts["error"], -len(s.open_findings), -s.counts["fixed"], s.name),
     )
 
@@ -365,36 +434,57 @@ def report_script() -> str:
     return (Path(__file__).parent / "templates" / "report.js").read_text(encoding="utf-8")
 
 
-def render_html(bundle: ReportBundle) -> str:
-    cat_counts = Counter(bundle.spec(f["rule"]).category or "其他" for f in bundle.active_findings)
-    unit_counts = [(s.name, len(s.open_findings)) for s in bundle.units if s.open_findings]
-    plugin_titles = {name: cls.title for name, cls in discover().items()}
-    tables = site_tables(bundle.site_data)
-    state_counts = Counter(f["state"] for f in bundle.active_findings)
+def _html_context(bundle: ReportBundle) -> dict[str, Any]:
+    active = bundle.active_findings
+    if isinstance(active, FindingSet):
+        by_rule = active.count_by("rule")
+        state_counts = active.count_by("state")
+        sev_counts = active.count_by("severity")
+        overdue = active.count_by("overdue")[True]
+    else:
+        by_rule = Counter(f["rule"] for f in active)
+        state_counts = Counter(f["state"] for f in active)
+        sev_counts = Counter(f["severity"] for f in active)
+        overdue = sum(1 for f in active if f.get("overdue"))
+    cat_counts: Counter[str] = Counter()
+    for rule, n in by_rule.items():
+        cat_counts[bundle.spec(rule).category or "其他"] += n
+    unit_counts = [
+        (s.name, s.counts["new"] + s.counts["open"])
+        for s in bundle.units
+        if s.counts["new"] + s.counts["open"]
+    ]
     script = report_script()
-    return (
-        environment()
-        .get_template("report.html.j2")
-        .render(
-            b=bundle,
-            sev_zh=SEV_ZH,
-            sev_color=SEV_COLOR,
-            state_zh=STATE_ZH,
-            cat_chart=bar_chart(cat_counts.most_common()),
-            unit_chart=bar_chart(unit_counts),
-            trend=trend_chart(bundle.extra.get("history") or []),
-            tables=tables,
-            plugin_titles=plugin_titles,
-            screenshot=_Embedder(bundle.run_dirs),
-            evidence_items=evidence_items,
-            state_counts=state_counts,
-            overdue=sum(1 for f in bundle.active_findings if f.get("overdue")),
-            sev_counts=Counter(f["severity"] for f in bundle.active_findings),
-            script=Markup(script),  # our own static file, never page data
-            script_hash="sha256-"
-            + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii"),
-        )
+    return dict(
+        b=bundle,
+        sev_zh=SEV_ZH,
+        sev_color=SEV_COLOR,
+        state_zh=STATE_ZH,
+        cat_chart=bar_chart(cat_counts.most_common()),
+        unit_chart=bar_chart(unit_counts),
+        trend=trend_chart(bundle.extra.get("history") or []),
+        tables=site_tables(bundle.site_data),
+        plugin_titles={name: cls.title for name, cls in discover().items()},
+        screenshot=_Embedder(bundle.run_dirs),
+        evidence_items=evidence_items,
+        state_counts=state_counts,
+        overdue=overdue,
+        sev_counts=sev_counts,
+        script=Markup(script),  # our own static file, never page data
+        script_hash="sha256-"
+        + base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii"),
     )
+
+
+def render_html(bundle: ReportBundle) -> str:
+    """report.html as one string (tests, small runs); write_all streams it instead."""
+    return "".join(iter_html(bundle))
+
+
+def iter_html(bundle: ReportBundle) -> Iterator[str]:
+    """report.html in pieces, as Jinja2 produces them."""
+    template = environment().get_template("report.html.j2")
+    return template.generate(**_html_context(bundle))
 
 
 def unit_filename(name: str) -> str:
@@ -404,38 +494,62 @@ def unit_filename(name: str) -> str:
 
 
 def unit_document(bundle: ReportBundle, section: UnitSection) -> dict[str, Any]:
+    """A unit's JSON document (its findings and fixed ones; read whole: small runs, tests)."""
+    doc = unit_header(bundle, section)
+    doc["findings"] = [public_current(f) for f in section.findings]
+    doc["fixed"] = [public_finding(f) for f in section.fixed]
+    return doc
+
+
+def unit_header(bundle: ReportBundle, section: UnitSection) -> dict[str, Any]:
     doc = {k: v for k, v in bundle.document.items() if k not in ("findings", "fixed", "scorecard")}
-    names = {section.name}
-    default = bundle.config.units.default
     doc["unit"] = {"name": section.name, "emails": section.emails, "counts": section.counts}
-    doc["findings"] = [
-        f for f in bundle.document["findings"] if (f.get("unit") or default) in names
-    ]
-    doc["fixed"] = [
-        f for f in bundle.document.get("fixed", []) if (f.get("unit") or default) in names
-    ]
     return doc
 
 
 def write_all(bundle: ReportBundle, run_dir: Path) -> list[Path]:
-    from reports.xlsx import workbook_bytes
+    """Write every file of the run, each streamed from the store to disk."""
+    from reports.xlsx import write_workbook
 
     files: list[Path] = []
 
-    def put(rel: str, data: bytes | str) -> None:
+    def json_doc(rel: str, head: dict[str, Any], current: Findings, fixed: Findings) -> None:
         path = run_dir / rel
-        atomic_write(path, data)
+        write_json_stream(
+            path,
+            head,
+            {
+                "findings": (public_current(f) for f in current),
+                "fixed": (public_finding(f) for f in fixed),
+            },
+        )
         files.append(path)
 
-    put("findings.json", dump_json(bundle.document))
-    put("report.html", render_html(bundle))
-    put("整改清单.xlsx", workbook_bytes(bundle, bundle.units))
+    def put(rel: str, chunks: Iterable[str]) -> None:
+        path = run_dir / rel
+        with atomic_writer(path) as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        files.append(path)
+
+    def xlsx(rel: str, sections: list[UnitSection]) -> None:
+        path = run_dir / rel
+        with atomic_writer(path, binary=True) as fh:
+            write_workbook(bundle, sections, fh)
+        files.append(path)
+
+    head = {k: v for k, v in bundle.document.items() if k not in ("findings", "fixed")}
+    json_doc("findings.json", head, bundle.findings, bundle.fixed)
+    put("report.html", iter_html(bundle))
+    xlsx("整改清单.xlsx", bundle.units)
     seen: set[str] = set()
     for section in bundle.units:
         stem = unit_filename(section.name)
         while stem in seen:
             stem += "_"
         seen.add(stem)
-        put(f"units/{stem}.json", dump_json(unit_document(bundle, section)))
-        put(f"units/{stem}.xlsx", workbook_bytes(bundle, [section]))
+        json_doc(
+            f"units/{stem}.json", unit_header(bundle, section), section.findings, section.fixed
+        )
+        xlsx(f"units/{stem}.xlsx", [section])
     return files

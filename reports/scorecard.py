@@ -8,6 +8,7 @@ whose input is missing (the plugin did not run) as 未检测 — neither is ever
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -89,7 +90,7 @@ def _figure(site_data: dict[str, Any], key: str) -> tuple[bool, Any]:
 def compute_scorecard(
     config: Config,
     site_data: dict[str, Any],
-    findings: list[dict[str, Any]],
+    findings: Iterable[dict[str, Any]],
     plugins: list[str],
     homepage_ok: bool | None,
 ) -> Scorecard:
@@ -171,7 +172,7 @@ def compute_scorecard(
 def _deduction(
     spec: ScoreDeduction,
     site_data: dict[str, Any],
-    findings: list[dict[str, Any]],
+    findings: Iterable[dict[str, Any]],
     plugins: list[str],
 ) -> ScoreItem:
     per = f"每处扣{spec.points:g}分" + (f"，最多扣{spec.max_points:g}分" if spec.max_points else "")
@@ -200,7 +201,10 @@ def _deduction(
                 basis=basis,
                 note=_missing(plugin, plugins),
             )
-        n = sum(1 for f in findings if _rule_matches(spec, f))
+        # A store view narrows to the rule in SQL; a plain list is filtered here.
+        for_rule = getattr(findings, "for_rule", None)
+        candidates = for_rule(spec.rule) if for_rule is not None else findings
+        n = sum(1 for f in candidates if _rule_matches(spec, f))
     else:
         return ScoreItem("deduct", spec.title, MANUAL, threshold=per, basis=basis)
     points = n * spec.points

@@ -17,16 +17,18 @@ import logging
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache, partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select, update
 
 from govaudit.config import Config
-from reports.store import Store
+from reports.store import TRACKING_COLUMNS, Store
 from reports.store import findings as findings_table
 from reports.store import runs as runs_table
+from reports.views import FindingSet
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,7 @@ def is_workday(day: date) -> bool:
         return day.weekday() < 5
 
 
+@lru_cache(maxsize=4096)
 def add_working_days(start: date, days: int) -> date:
     """The date ``days`` working days after ``start`` (``start`` itself not counted)."""
     current = start
@@ -64,21 +67,23 @@ def add_working_days(start: date, days: int) -> date:
 # ---- tracking ----------------------------------------------------------------------
 @dataclass
 class Tracking:
-    """The current run's findings annotated with their state, plus those fixed since before."""
+    """The current run's findings annotated with their state, plus those fixed since before.
 
-    findings: list[dict[str, Any]]  # every finding of the run (ignored ones flagged)
-    fixed: list[dict[str, Any]]  # in the previous run, not in this one
+    The sets are views of the store (reports/views.py), read a batch at a time.
+    """
+
+    findings: FindingSet  # every finding of the run (ignored ones flagged)
+    fixed: FindingSet  # in the previous run, not in this one
     previous_run: int | None
     as_of: date
-    first_seen: dict[str, str] = field(default_factory=dict)
 
     @property
-    def active(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if not f.get("ignored")]
+    def active(self) -> FindingSet:
+        return self.findings.filter(findings_table.c.ignored.is_not(True))
 
     @property
-    def ignored(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f.get("ignored")]
+    def ignored(self) -> FindingSet:
+        return self.findings.filter(findings_table.c.ignored.is_(True))
 
 
 def run_as_of(row: dict[str, Any]) -> date:
@@ -119,54 +124,131 @@ def track(
     run_id: int,
     config: Config,
     today: date | None = None,
-    findings: list[dict[str, Any]] | None = None,
     persist: bool = True,
 ) -> Tracking:
-    """Annotate run ``run_id``'s findings with state, first_seen, deadline, overdue, ignored."""
+    """Annotate run ``run_id``'s stored findings with state, first_seen, deadline, overdue,
+    ignored (written to the findings table), and find those fixed since the previous run.
+
+    Works a batch at a time: memory does not grow with the number of findings.
+    """
     row = store.run_row(run_id) or {}
     as_of = today or run_as_of(row)
-    current = [dict(f) for f in (findings if findings is not None else store.findings(run_id))]
     prev_id = previous_run_id(store, run_id)
-    prev_findings: list[dict[str, Any]] = []
-    prev_first: dict[str, str] = {}
+    prev_date = as_of.isoformat()
+    legacy_first: dict[str, str] = {}
     if prev_id is not None:
         prev_row = store.run_row(prev_id) or {}
-        prev_findings = store.findings(prev_id)
-        prev_first = dict((prev_row.get("site_data") or {}).get(FIRST_SEEN_KEY) or {})
         prev_date = run_as_of(prev_row).isoformat()
-        for f in prev_findings:
-            prev_first.setdefault(f["fingerprint"], prev_date)
-    prev_fps = {f["fingerprint"] for f in prev_findings}
+        # Runs made by govaudit 0.1 kept first-seen dates in site_data, not in columns.
+        legacy_first = dict((prev_row.get("site_data") or {}).get(FIRST_SEEN_KEY) or {})
     decisions = decisions_for(store, row.get("site"), as_of)
-    first_seen: dict[str, str] = {}
-    for f in current:
-        fp = f["fingerprint"]
-        if fp in prev_fps:
-            f["state"] = STATE_OPEN
-            f["first_seen"] = prev_first.get(fp, as_of.isoformat())
-        else:
-            f["state"] = STATE_NEW
-            f["first_seen"] = as_of.isoformat()
-        first_seen[fp] = f["first_seen"]
-        _annotate(f, config, as_of, decisions.get(fp))
-    current_fps = {f["fingerprint"] for f in current}
-    fixed: list[dict[str, Any]] = []
-    for f in prev_findings:
-        if f["fingerprint"] in current_fps or f["fingerprint"] in decisions:
-            continue
-        f = dict(f)
-        f["state"] = STATE_FIXED
-        f["first_seen"] = prev_first.get(f["fingerprint"], as_of.isoformat())
-        _annotate(f, config, as_of, None)
-        f["overdue"] = False
-        f["fixed_on"] = as_of.isoformat()
-        fixed.append(f)
+    f_cur = findings_table.alias("cur")
+    f_prev = findings_table.alias("prev")
+    q = (
+        select(
+            f_cur.c.id,
+            f_cur.c.fingerprint,
+            f_cur.c.severity,
+            f_prev.c.id.label("prev_id"),
+            f_prev.c.first_seen.label("prev_first"),
+        )
+        .select_from(
+            f_cur.outerjoin(
+                f_prev,
+                (f_prev.c.run_id == (prev_id if prev_id is not None else -1))
+                & (f_prev.c.fingerprint == f_cur.c.fingerprint),
+            )
+        )
+        .where(f_cur.c.run_id == run_id)
+        .order_by(f_cur.c.id)
+    )
+    stmt = (
+        update(findings_table)
+        .where(findings_table.c.id == bindparam("_id"))
+        .values({c: bindparam(c) for c in TRACKING_COLUMNS})
+    )
+
+    def write(rows: list[Any]) -> None:
+        # WAL mode: this writer commits while the reading connection keeps its snapshot.
+        if rows:
+            params = _annotations(rows, config, as_of, decisions, legacy_first, prev_date)
+            with store.engine.begin() as conn:
+                conn.execute(stmt, params)
+
+    last_id = None
+    with store.engine.connect() as conn:
+        result = conn.execution_options(stream_results=True, yield_per=1000).execute(q)
+        pending: list[Any] = []
+        for r in result:
+            if r.id == last_id:
+                continue  # a fingerprint twice in the previous run joins twice
+            last_id = r.id
+            pending.append(r)
+            if len(pending) >= 1000:
+                write(pending)
+                pending = []
+        write(pending)
     if persist and row:
         site_data = dict(row.get("site_data") or {})
         site_data[AS_OF_KEY] = as_of.isoformat()
-        site_data[FIRST_SEEN_KEY] = first_seen
+        site_data.pop(FIRST_SEEN_KEY, None)  # now kept per finding, in the findings table
         store.update_run(run_id, site_data=site_data)
-    return Tracking(current, fixed, prev_id, as_of, first_seen)
+    current = FindingSet(store, run_id)
+    if prev_id is None:
+        fixed = FindingSet(store, None)
+    else:
+        gone = (
+            ~findings_table.c.fingerprint.in_(
+                select(findings_table.c.fingerprint).where(findings_table.c.run_id == run_id)
+            ),
+        )
+        if decisions:
+            gone += (~findings_table.c.fingerprint.in_(list(decisions)),)
+        fixed = FindingSet(
+            store,
+            prev_id,
+            gone,
+            transform=partial(
+                _as_fixed, config=config, as_of=as_of, legacy=legacy_first, prev_date=prev_date
+            ),
+        )
+    return Tracking(current, fixed, prev_id, as_of)
+
+
+def _annotations(
+    rows: list[Any],
+    config: Config,
+    as_of: date,
+    decisions: dict[str, dict[str, Any]],
+    legacy_first: dict[str, str],
+    prev_date: str,
+) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        f: dict[str, Any] = {"severity": r.severity}
+        if r.prev_id is not None:
+            f["state"] = STATE_OPEN
+            f["first_seen"] = r.prev_first or legacy_first.get(r.fingerprint) or prev_date
+        else:
+            f["state"] = STATE_NEW
+            f["first_seen"] = as_of.isoformat()
+        f["ignore_reason"] = f["ignore_until"] = None
+        _annotate(f, config, as_of, decisions.get(r.fingerprint))
+        out.append({"_id": r.id, **{c: f.get(c) for c in TRACKING_COLUMNS}})
+    return out
+
+
+def _as_fixed(
+    f: dict[str, Any], config: Config, as_of: date, legacy: dict[str, str], prev_date: str
+) -> dict[str, Any]:
+    f["state"] = STATE_FIXED
+    f["first_seen"] = f.get("first_seen") or legacy.get(f["fingerprint"]) or prev_date
+    _annotate(f, config, as_of, None)
+    f["overdue"] = False
+    f["fixed_on"] = as_of.isoformat()
+    for key in ("ignore_reason", "ignore_until"):
+        f.pop(key, None)
+    return f
 
 
 def _annotate(
@@ -199,22 +281,24 @@ def history(store: Store, site: str, upto: int, limit: int, today: date) -> list
         .order_by(runs_table.c.id.desc())
         .limit(limit)
     )
+    ignored = list(decisions_for(store, site, today))
+    counts: dict[tuple[int, str], int] = {}
     with store.engine.connect() as conn:
         rows = [dict(r) for r in conn.execute(q).mappings()]
         ids = [r["id"] for r in rows]
-        counted = conn.execute(
-            select(
-                findings_table.c.run_id, findings_table.c.severity, findings_table.c.fingerprint
-            ).where(findings_table.c.run_id.in_(ids))
-        ).all()
-    ignored = set(decisions_for(store, site, today))
+        cols = (findings_table.c.run_id, findings_table.c.severity)
+        per_run = select(*cols, func.count()).where(findings_table.c.run_id.in_(ids))
+        for run_id, severity, n in conn.execute(per_run.group_by(*cols)):
+            counts[(run_id, severity)] = counts.get((run_id, severity), 0) + n
+        for i in range(0, len(ignored), 500):  # ignored findings do not count
+            chunk = ignored[i : i + 500]
+            q_ign = per_run.where(findings_table.c.fingerprint.in_(chunk)).group_by(*cols)
+            for run_id, severity, n in conn.execute(q_ign):
+                counts[(run_id, severity)] -= n
     out = []
     for r in reversed(rows):
-        counts = {"error": 0, "warning": 0, "info": 0}
-        for run_id, severity, fp in counted:
-            if run_id == r["id"] and fp not in ignored:
-                counts[severity] = counts.get(severity, 0) + 1
-        out.append({"id": r["id"], "date": run_as_of(r).isoformat(), "kind": r["kind"], **counts})
+        sev = {s: counts.get((r["id"], s), 0) for s in ("error", "warning", "info")}
+        out.append({"id": r["id"], "date": run_as_of(r).isoformat(), "kind": r["kind"], **sev})
     return out
 
 
@@ -422,7 +506,7 @@ def recheck(
         "pages": len(fetched),
         "counts": states,
         "out_dir": written.out_dir,
-        "errors_open": sum(1 for f in written.active_findings if f["severity"] == "error"),
+        "errors_open": written.counts.get("error", 0),
     }
 
 

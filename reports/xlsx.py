@@ -5,10 +5,11 @@ from __future__ import annotations
 import io
 import re
 import unicodedata
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Any
 
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -97,47 +98,82 @@ def finding_row(index: int, f: dict[str, Any], bundle: ReportBundle) -> list[Any
     ]
 
 
-def _table_sheet(ws: Any, header: Sequence[str], rows: list[list[Any]]) -> None:
-    ws.append(list(header))
-    for row in rows:
-        ws.append([_cell(v) for v in row])
-    for col, name in enumerate(header, 1):
-        cell = ws.cell(row=1, column=col)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(vertical="center", horizontal="center", wrap_text=True)
-        longest = max(
-            [display_width(str(name))]
-            + [
-                max((display_width(line) for line in str(r[col - 1]).splitlines()), default=0)
-                for r in rows
-                if r[col - 1] is not None
-            ]
-        )
-        cap = MAX_WIDTH.get(str(name), 60)
-        ws.column_dimensions[get_column_letter(col)].width = min(max(longest + 2, 6), cap)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    for row in ws.iter_rows(min_row=2):
-        for cell in row:
-            cell.alignment = wrap
-            if cell.data_type == "f":
-                cell.data_type = "s"  # text from a page is never a formula
+Rows = Callable[[], Iterable[tuple[list[Any], PatternFill | None]]]
+
+
+def _styled(ws: Any, value: Any, **style: Any) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value=_cell(value))
+    if cell.data_type == "f":
+        cell.data_type = "s"  # text from a page is never a formula
+    for key, val in style.items():
+        setattr(cell, key, val)
+    return cell
+
+
+def column_widths(header: Sequence[str], rows: Rows) -> tuple[list[float], int]:
+    """Column widths that fit the longest line of each column (capped), and the row count."""
+    caps = [MAX_WIDTH.get(str(name), 60) for name in header]
+    widths = [display_width(str(name)) for name in header]
+    count = 0
+    for values, _fill in rows():
+        count += 1
+        for i, v in enumerate(values[: len(widths)]):
+            if v is None or widths[i] >= caps[i]:
+                continue
+            # Only the first ``cap`` characters of a line can matter: each is ≥ 1 column.
+            w = max((display_width(line[: caps[i]]) for line in str(v).splitlines()), default=0)
+            if w > widths[i]:
+                widths[i] = w
+    return [min(max(w + 2, 6), cap) for w, cap in zip(widths, caps, strict=True)], count
+
+
+def _table_sheet(
+    ws: Any,
+    header: Sequence[str],
+    rows: Rows,
+    fill_col: int | None = None,
+    sized: tuple[list[float], int] | None = None,
+) -> None:
+    """A table sheet, streamed: ``rows()`` is walked twice (column widths, then cells),
+    so no sheet is ever held in memory whole. ``fill_col`` gets each row's fill."""
+    widths, count = sized or column_widths(header, rows)
+    for col, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
     ws.freeze_panes = "A2"
-    if rows:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{len(rows) + 1}"
+    if count:
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(header))}{count + 1}"
+    head_font = Font(bold=True, color="FFFFFF")
+    head_align = Alignment(vertical="center", horizontal="center", wrap_text=True)
+    ws.append(
+        [
+            _styled(ws, name, font=head_font, fill=HEADER_FILL, alignment=head_align)
+            for name in header
+        ]
+    )
+    wrap = Alignment(wrap_text=True, vertical="top")
+    for values, fill in rows():
+        cells = [_styled(ws, v, alignment=wrap) for v in values]
+        if fill is not None and fill_col is not None:
+            cells[fill_col - 1].fill = fill
+        ws.append(cells)
 
 
-def _unit_sheet(ws: Any, section: UnitSection, bundle: ReportBundle) -> None:
-    items = section.open_findings + section.fixed
-    rows = [finding_row(i, f, bundle) for i, f in enumerate(items, 1)]
-    _table_sheet(ws, COLUMNS, rows)
-    state_col = COLUMNS.index("状态") + 1
-    for r, f in enumerate(items, 2):
-        fill = (
-            FIXED_FILL if f.get("state") == "fixed" else OVERDUE_FILL if f.get("overdue") else None
-        )
-        if fill is not None:
-            ws.cell(row=r, column=state_col).fill = fill
+def _unit_rows(section: UnitSection, bundle: ReportBundle) -> Rows:
+    def rows() -> Iterator[tuple[list[Any], PatternFill | None]]:
+        index = 0
+        for group in (section.open_findings, section.fixed):
+            for f in group:
+                index += 1
+                fill = (
+                    FIXED_FILL
+                    if f.get("state") == "fixed"
+                    else OVERDUE_FILL
+                    if f.get("overdue")
+                    else None
+                )
+                yield finding_row(index, f, bundle), fill
+
+    return rows
 
 
 def _summary_sheet(ws: Any, bundle: ReportBundle, sections: list[UnitSection]) -> None:
@@ -151,17 +187,21 @@ def _summary_sheet(ws: Any, bundle: ReportBundle, sections: list[UnitSection]) -
         ("检查链接数", run.get("links_checked")),
         ("自查评分预测", f"{card.verdict}（{card.score:g} 分）" if card else "未计算"),
     ]
+    widths = [16, 12, 12, 10, 10, 16]
+    longest = max([display_width(str(v)) for _k, v in info] + [10])
+    widths[1] = max(widths[1], min(longest + 2, 70))
+    widths[0] = max(
+        16, min(max(display_width(s.name) for s in sections) + 2, 40) if sections else 16
+    )
+    for col, width in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(col)].width = width
+    bold = Font(bold=True)
     for key, value in info:
-        ws.append([key, _cell(value)])
-        ws.cell(row=ws.max_row, column=1).font = Font(bold=True)
+        ws.append([_styled(ws, key, font=bold), _styled(ws, value)])
     ws.append([])
     header = ["责任单位", "新发现", "仍未整改", "已超期", "已整改", "合计（待整改）"]
-    start = ws.max_row + 1
-    ws.append(header)
-    for col in range(1, len(header) + 1):
-        cell = ws.cell(row=start, column=col)
-        cell.font = Font(bold=True, color="FFFFFF")
-        cell.fill = HEADER_FILL
+    head_font = Font(bold=True, color="FFFFFF")
+    ws.append([_styled(ws, h, font=head_font, fill=HEADER_FILL) for h in header])
     for s in sections:
         ws.append(
             [
@@ -173,57 +213,64 @@ def _summary_sheet(ws: Any, bundle: ReportBundle, sections: list[UnitSection]) -
                 s.counts["new"] + s.counts["open"],
             ]
         )
-    widths = [16, 12, 12, 10, 10, 16]
-    longest = max([display_width(str(v)) for _k, v in info] + [10])
-    widths[1] = max(widths[1], min(longest + 2, 70))
-    for col, width in enumerate(widths, 1):
-        ws.column_dimensions[get_column_letter(col)].width = width
-    ws.column_dimensions["A"].width = max(
-        16, min(max(display_width(s.name) for s in sections) + 2, 40) if sections else 16
-    )
+
+
+IGNORED_HEADER = [
+    "序号",
+    "问题类型",
+    "问题描述",
+    "所在页面",
+    "问题地址",
+    "责任单位",
+    "忽略理由",
+    "有效期至",
+    "问题编号",
+]
+
+
+def write_workbook(bundle: ReportBundle, sections: list[UnitSection], fh: IO[bytes]) -> None:
+    """The workbook (汇总, one sheet per unit in ``sections``, 已忽略 if any), written to
+    ``fh`` in openpyxl's write-only mode: rows go to disk as they are made."""
+    wb = Workbook(write_only=True)
+    taken: set[str] = set()
+    _summary_sheet(wb.create_sheet(sheet_title("汇总", taken)), bundle, sections)
+    state_col = COLUMNS.index("状态") + 1
+    for section in sections:
+        ws = wb.create_sheet(sheet_title(section.name, taken))
+        rows = _unit_rows(section, bundle)
+        # A unit's sheet is in the full workbook and in its own: measure it once.
+        sized = bundle.extra.setdefault("xlsx_widths", {}).get(section.name)
+        if sized is None:
+            sized = bundle.extra["xlsx_widths"][section.name] = column_widths(COLUMNS, rows)
+        _table_sheet(ws, COLUMNS, rows, fill_col=state_col, sized=sized)
+    if any(s.ignored for s in sections):
+
+        def ignored_rows() -> Iterator[tuple[list[Any], PatternFill | None]]:
+            i = 0
+            for s in sections:
+                for f in s.ignored:
+                    i += 1
+                    yield (
+                        [
+                            i,
+                            bundle.spec(f["rule"]).title,
+                            f.get("message") or "",
+                            f.get("page") or "",
+                            f.get("url") or "",
+                            f.get("unit") or "",
+                            f.get("ignore_reason") or "",
+                            f.get("ignore_until") or "长期",
+                            f["fingerprint"],
+                        ],
+                        None,
+                    )
+
+        _table_sheet(wb.create_sheet(sheet_title("已忽略", taken)), IGNORED_HEADER, ignored_rows)
+    wb.save(fh)
 
 
 def workbook_bytes(bundle: ReportBundle, sections: list[UnitSection]) -> bytes:
-    """The workbook: 汇总, one sheet per unit in ``sections``, and 已忽略 if any."""
-    wb = Workbook()
-    summary = wb.active
-    taken: set[str] = set()
-    summary.title = sheet_title("汇总", taken)
-    _summary_sheet(summary, bundle, sections)
-    for section in sections:
-        _unit_sheet(wb.create_sheet(sheet_title(section.name, taken)), section, bundle)
-    ignored = [f for s in sections for f in s.ignored]
-    if ignored:
-        ws = wb.create_sheet(sheet_title("已忽略", taken))
-        rows = [
-            [
-                i,
-                bundle.spec(f["rule"]).title,
-                f.get("message") or "",
-                f.get("page") or "",
-                f.get("url") or "",
-                f.get("unit") or "",
-                f.get("ignore_reason") or "",
-                f.get("ignore_until") or "长期",
-                f["fingerprint"],
-            ]
-            for i, f in enumerate(ignored, 1)
-        ]
-        _table_sheet(
-            ws,
-            [
-                "序号",
-                "问题类型",
-                "问题描述",
-                "所在页面",
-                "问题地址",
-                "责任单位",
-                "忽略理由",
-                "有效期至",
-                "问题编号",
-            ],
-            rows,
-        )
+    """The workbook as bytes (small runs and tests; write_all streams to a file)."""
     buf = io.BytesIO()
-    wb.save(buf)
+    write_workbook(bundle, sections, buf)
     return buf.getvalue()

@@ -104,7 +104,7 @@ def test_ignore_round_trip_with_until(env, tmp_path, capsys):
     )
 
     _r, w = add_run(store, config, [A, B], date(2026, 3, 9), out_dir=tmp_path / "o")
-    assert w.active_findings == []
+    assert list(w.active_findings) == []
     doc = json.loads((w.out_dir / "findings.json").read_text(encoding="utf-8"))
     assert all(f["ignored"] for f in doc["findings"])
     assert doc["fixed"] == []  # ignored is not fixed
