@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
 
-from crawler.scope import SKIPPED_SCHEMES, normalize_url
+from crawler.scope import SKIPPED_SCHEMES, canonical_url
 
 #: (tag, attribute) pairs that hold a URL.
 _LINK_ATTRS: dict[str, tuple[str, ...]] = {
@@ -149,7 +150,78 @@ def is_resource(url: str) -> bool:
 
 
 def _text(el: etree._Element) -> str:
-    return _WS.sub(" ", el.text_content()).strip()
+    """The element's text, whitespace runs collapsed (as ``_WS.sub(" ", …).strip()``)."""
+    # Most anchors hold just text: no need for an XPath string() over the subtree.
+    text = (el.text or "") if len(el) == 0 else el.text_content()
+    return " ".join(text.split())
+
+
+_SCHEME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.")
+
+
+class _Resolver:
+    """Resolves a page's link values against its base, through a cache shared by pages.
+
+    ``urljoin(base, value)`` often depends on less than the whole base: only its scheme
+    and host for ``/path``, ``//host/…`` and ``http(s)://…`` values, only its directory
+    for plain relative paths. The cache is keyed on that shorter base, so the menus and
+    footers that every page of a site repeats are resolved and normalised once.
+    """
+
+    __slots__ = ("base", "origin", "directory", "encoding")
+
+    def __init__(self, base: str, encoding: str) -> None:
+        self.base = base
+        self.encoding = encoding
+        self.origin = self.directory = base
+        try:
+            parts = urlsplit(base)
+        except ValueError:
+            return
+        if parts.scheme in ("http", "https") and parts.netloc:
+            prefix = f"{parts.scheme}://{parts.netloc}"
+            self.origin = prefix + "/"
+            self.directory = prefix + parts.path[: parts.path.rfind("/") + 1]
+
+    def _key(self, value: str) -> str:
+        """The shortest base against which ``value`` resolves exactly as against ``base``."""
+        if "\t" in value or "\n" in value or "\r" in value:  # urlsplit drops these
+            return self.base
+        first = value[0]
+        if first == "/":
+            if value[1:2] != "/" or value[2:3] not in ("", "/", "?", "#"):
+                return self.origin  # a path, or //host… (an empty host means the base)
+            return self.base
+        if first in "?#;" or first <= " ":
+            return self.base
+        colon = value.find(":")
+        if (
+            colon > 0
+            and first.isascii()
+            and first.isalpha()
+            and all(c in _SCHEME_CHARS for c in value[:colon])
+        ):  # has a scheme (as urlsplit sees it)
+            if (
+                value[colon + 1 : colon + 3] == "//"
+                and value[colon + 3 : colon + 4] not in ("", "/", "?", "#")
+                and value[:colon].lower() in ("http", "https")
+            ):
+                return self.origin
+            return self.base
+        return self.directory
+
+    def resolve(self, value: str) -> str | None:
+        """The absolute, normalised target of a (stripped, non-empty) link value."""
+        return _resolve(self._key(value), value, self.encoding)
+
+
+@lru_cache(maxsize=16384)
+def _resolve(base: str, value: str, encoding: str) -> str | None:
+    try:
+        absolute = urljoin(base, value)
+    except ValueError:
+        return None
+    return canonical_url(absolute, encoding)
 
 
 def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:
@@ -178,6 +250,7 @@ def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:
     h1_el = root.find(".//h1")
     h1 = _text(h1_el) if h1_el is not None else ""
 
+    resolver = _Resolver(base, encoding)
     links: list[RawLink] = []
     seen: set[tuple[str, str]] = set()
     scripts = 0
@@ -200,11 +273,7 @@ def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:
                 continue
             if value.lower().startswith(SKIPPED_SCHEMES):
                 continue
-            try:
-                absolute = urljoin(base, value)
-            except ValueError:
-                continue
-            target = normalize_url(absolute, encoding)
+            target = resolver.resolve(value)
             if target is None:
                 continue
             if tag in ("a", "area"):
