@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import json
 import logging
 import os
 import re
@@ -251,29 +250,46 @@ def _row(f: dict[str, Any], rules: dict[str, Any], today: date) -> dict[str, Any
     }
 
 
-def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
-    c = Counter(r["severity"] for r in rows)
-    return {
-        "total": len(rows),
-        "error": c.get("error", 0),
-        "warning": c.get("warning", 0),
-        "info": c.get("info", 0),
-        "new": sum(1 for r in rows if r["state"] == "新发现"),
-        "overdue": sum(1 for r in rows if r["overdue"]),
-    }
+class _Tally:
+    """A unit's open findings: counts of all of them, rows of the first MAX_ROWS."""
 
+    def __init__(self) -> None:
+        self.rows: list[dict[str, Any]] = []
+        self.c: Counter[str] = Counter()
 
-def load_document(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "findings.json"
-    if not path.is_file():
-        raise MailError(f"{path} does not exist: the run has no reports to mail")
-    return json.loads(path.read_text(encoding="utf-8"))
+    def add(self, row: dict[str, Any]) -> None:
+        self.c["total"] += 1
+        self.c[row["severity"]] += 1
+        self.c["new"] += row["state"] == STATE_ZH["new"]
+        self.c["overdue"] += bool(row["overdue"])
+        if len(self.rows) < MAX_ROWS:
+            self.rows.append(row)
+
+    def merge(self, other: _Tally) -> None:
+        self.c.update(other.c)
+
+    @property
+    def total(self) -> int:
+        return self.c["total"]
+
+    def counts(self) -> dict[str, int]:
+        return {k: self.c[k] for k in ("total", "error", "warning", "info", "new", "overdue")}
 
 
 def plan_run_mail(store: Store, config: Config, run_id: int, today: date | None = None) -> MailPlan:
     """Build (but do not send or store) every message of run ``run_id``."""
+    from reports.output import run_document
+    from reports.views import FindingSet
+
     run_dir = store.data_dir / "runs" / str(run_id)
-    doc = load_document(run_dir)
+    if not (run_dir / "findings.json").is_file():
+        raise MailError(
+            f"{run_dir / 'findings.json'} does not exist: the run has no reports to mail"
+        )
+    # The findings as the run's reports wrote them (the store keeps their tracking
+    # state), streamed: only the rows a message shows are held.
+    row = store.run_row(run_id) or {}
+    doc = run_document(store, run_id, str(row.get("status") or ""))
     run = doc.get("run") or {}
     day = mail_date(doc, today)
     rules = _rules()
@@ -282,14 +298,11 @@ def plan_run_mail(store: Store, config: Config, run_id: int, today: date | None 
     if not valid_address(sender):
         raise ConfigError(f"mail.sender: {sender!r} is not an email address")
 
-    by_unit: dict[str, list[dict[str, Any]]] = {}
-    for f in doc.get("findings") or []:
+    by_unit: dict[str, _Tally] = {}
+    for f in FindingSet(store, run_id):  # errors first, then by rule, page, address
         if is_open(f):
-            by_unit.setdefault(f.get("unit") or config.units.default, []).append(
-                _row(f, rules, day)
-            )
-    for rows in by_unit.values():
-        rows.sort(key=lambda r: ({"error": 0, "warning": 1}.get(r["severity"], 2), r["rule"]))
+            unit_name = f.get("unit") or config.units.default
+            by_unit.setdefault(unit_name, _Tally()).add(_row(f, rules, day))
     configured = {u.name: u for u in config.units.unit}
     units = list(dict.fromkeys([*by_unit, *configured]))
     site_name = config.site.name or str(run.get("site") or "")
@@ -297,10 +310,11 @@ def plan_run_mail(store: Store, config: Config, run_id: int, today: date | None 
     summary_units: list[dict[str, Any]] = []
 
     for unit in units:
-        rows = by_unit.get(unit, [])
-        entry = {"unit": unit, "counts": _counts(rows), "mail": ""}
+        tally = by_unit.get(unit) or _Tally()
+        rows = tally.rows
+        entry = {"unit": unit, "counts": tally.counts(), "mail": ""}
         summary_units.append(entry)
-        if not rows and not config.mail.send_empty:
+        if not tally.total and not config.mail.send_empty:
             plan.skipped.append(unit)
             entry["mail"] = "无未整改问题，未发送"
             continue
@@ -310,13 +324,13 @@ def plan_run_mail(store: Store, config: Config, run_id: int, today: date | None 
             plan.problems.append(f"unit {unit}: invalid address {bad!r} (units.unit.emails)")
         if not good:
             plan.problems.append(
-                f"unit {unit}: {len(rows)} open finding(s) but no valid email address; "
+                f"unit {unit}: {tally.total} open finding(s) but no valid email address; "
                 "add it under [[units.unit]] emails"
             )
             entry["mail"] = "无有效邮箱，未发送"
             continue
         xlsx = unit_file(run_dir, unit, "xlsx")
-        if xlsx is None and rows:
+        if xlsx is None and tally.total:
             plan.problems.append(
                 f"unit {unit}: {run_dir / 'units' / (safe_name(unit) + '.xlsx')} is missing; "
                 "no message built"
@@ -324,7 +338,7 @@ def plan_run_mail(store: Store, config: Config, run_id: int, today: date | None 
             entry["mail"] = "缺少整改清单附件，未发送"
             continue
         subject = f"【网站检查】{unit}整改清单（{day.isoformat()}）"
-        context = {**common, "unit": unit, "rows": rows[:MAX_ROWS], "counts": _counts(rows)}
+        context = {**common, "unit": unit, "rows": rows, "counts": tally.counts()}
         msg = _message(
             sender,
             good,
@@ -347,11 +361,13 @@ def plan_run_mail(store: Store, config: Config, run_id: int, today: date | None 
         if not workbook.is_file():
             plan.problems.append(f"info centre: {workbook} is missing; no summary built")
         else:
-            all_rows = [r for rows in by_unit.values() for r in rows]
+            everything = _Tally()
+            for tally in by_unit.values():
+                everything.merge(tally)
             context = {
                 **common,
                 "units": summary_units,
-                "counts": _counts(all_rows),
+                "counts": everything.counts(),
                 "problems": list(plan.problems),
             }
             subject = f"【网站检查】整改情况汇总（{day.isoformat()}）"

@@ -89,7 +89,11 @@ def test_runner_streams_and_drops_exact_duplicates(tmp_path):
 
     class Plugin(AuditPlugin):
         name = "links"
-        rules = [RuleSpec(id="links.broken", title="t", severity=Severity.ERROR, regulation="", advice="")]
+        rules = [
+            RuleSpec(
+                id="links.broken", title="t", severity=Severity.ERROR, regulation="", advice=""
+            )
+        ]
 
     sink = _FindingSink(store, run_id, config, batch=7)
     for i in range(50):
@@ -146,3 +150,31 @@ def test_a_data_dir_from_govaudit_0_1_is_migrated_and_keeps_first_seen(tmp_path)
     assert f["state"] == "open"
     assert f["first_seen"] == "2026-02-02"  # carried over from the 0.1 run's site_data
     assert Store.in_dir(data)  # opening again is a no-op
+
+
+def test_mail_for_a_large_run_counts_everything_and_lists_the_first_rows(tmp_path):
+    from reports import mail
+
+    config = make_config(
+        tmp_path / "data",
+        mail={"sender": "wzjc@example.gov.cn", "info_centre": ["xxzx@example.gov.cn"]},
+    )
+    store = Store.in_dir(config.data_dir)
+    items = _many(N)
+    run_id = store.create_run(SITE, config.model_dump(mode="json"), [SITE])
+    store.add_findings(run_id, items)
+    store.update_run(run_id, plugins=["links"])
+    write_run_outputs(store, run_id, config, None, today=date(2026, 3, 2))
+
+    plan = mail.plan_run_mail(store, config, run_id, today=date(2026, 3, 2))
+    mine = [i for i in items if i["unit"] == "综合组"]
+    by_unit = {p.unit: p.message for p in plan.messages}
+    text = by_unit["综合组"].get_body(("plain",)).get_content()
+    errors = sum(1 for i in mine if i["severity"] == "error")
+    assert f"共 {len(mine)} 项：严重 {errors} 项，警告 {len(mine) - errors} 项" in text
+    assert text.count("   问题描述：") == mail.MAX_ROWS
+    assert f"另有 {len(mine) - mail.MAX_ROWS} 项未在正文列出" in text
+    summary = by_unit[mail.SUMMARY].get_body(("plain",)).get_content()
+    assert f"共有未整改问题 {N} 项" in summary
+    # 信息中心 has findings but no address: reported, not silently dropped.
+    assert any("信息中心" in p and "no valid email address" in p for p in plan.problems)
