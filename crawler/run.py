@@ -135,6 +135,8 @@ def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]
             "scrapy.extensions.remote_control.RemoteControl": None,  # no listening port
         },
         "DOWNLOADER_MIDDLEWARES": {},
+        # The spider schedules and deduplicates itself: two in-memory stacks suffice.
+        "SCHEDULER": "crawler.scheduler.FrontierScheduler",
     }
     if resolver is not None:
         settings["TWISTED_DNS_RESOLVER"] = resolver_class(resolver)
