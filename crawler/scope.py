@@ -24,6 +24,9 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 SKIPPED_SCHEMES = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:", "file:", "ftp:")
 
 
+#: The authority of an http(s) URL as urlsplit finds it (up to the first / ? or #).
+_AUTHORITY = re.compile(r"https?://([^/?#]*)")
+
 #: URLs made only of these characters need no percent-encoding (the common case).
 _PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]*")
 
@@ -94,8 +97,23 @@ class Scope:
         self.exclude = [re.compile(p) for p in config.site.exclude]
         self.max_query_variants = config.crawl.max_query_variants
         self._queries: dict[str, int] = {}  # path → distinct query strings seen
+        self._internal: dict[str, bool] = {}  # raw authority → is_internal
 
     def is_internal(self, url: str) -> bool:
+        # The answer depends on the URL's authority only: remember it per authority
+        # (every link on every page is asked about; they name few hosts).
+        m = _AUTHORITY.match(url)
+        if m is None:
+            return self._is_internal(url)
+        key = m.group(1)
+        internal = self._internal.get(key)
+        if internal is None:
+            if len(self._internal) >= 4096:
+                self._internal.clear()
+            internal = self._internal[key] = self._is_internal(url)
+        return internal
+
+    def _is_internal(self, url: str) -> bool:
         return netloc_of(url) in self.hosts or host_of(url) in self.extra_names
 
     def is_excluded(self, url: str) -> bool:
