@@ -120,7 +120,7 @@ class RenderMiddleware:
             return response
         if self.rendered + self.failed >= config.crawl.render.max_pages:
             return response
-        if not builds_links(response.text):
+        if not _may_have_inline_script(response.body) or not builds_links(response.text):
             return response
         rendered = await self._render(request)
         if rendered is None:
@@ -173,6 +173,18 @@ _BUILDS_LINK = re.compile(
     r"[^;]{0,400}?<a[\s>]",
     re.I,
 )
+
+
+_SCRIPT_TAG = re.compile(rb"<script", re.I)
+
+
+def _may_have_inline_script(body: bytes) -> bool:
+    """False when the body has no <script tag at all (decoding it is not needed to know).
+
+    ASCII-compatible encodings keep ``<script`` as these bytes; UTF-16/32 bodies (NUL
+    bytes) are always decoded and looked at.
+    """
+    return b"\x00" in body or _SCRIPT_TAG.search(body) is not None
 
 
 def builds_links(html: str) -> bool:
