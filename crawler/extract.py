@@ -12,12 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 from lxml import etree
 
-from crawler.scope import SKIPPED_SCHEMES, canonical_url
+from crawler.scope import SKIPPED_SCHEMES, normalize_url
 
 #: (tag, attribute) pairs that hold a URL.
 _LINK_ATTRS: dict[str, tuple[str, ...]] = {
@@ -114,8 +115,7 @@ _SCRIPT_ID_RE = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class RawLink:
+class RawLink(NamedTuple):  # a tuple: built for every link, cheaper than a dataclass
     target: str  # absolute, normalised
     tag: str
     text: str
@@ -221,7 +221,8 @@ def _resolve(base: str, value: str, encoding: str) -> str | None:
         absolute = urljoin(base, value)
     except ValueError:
         return None
-    return canonical_url(absolute, encoding)
+    # Through normalize_url's own cache: the spider normalises each page's URL again.
+    return normalize_url(absolute, encoding)
 
 
 def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:

@@ -33,12 +33,7 @@ _PLAIN_URL = re.compile(r"[A-Za-z0-9\-._~:/?\[\]@!$&'()*+,;=%]*")
 
 @lru_cache(maxsize=16384)
 def normalize_url(url: str, encoding: str = "utf-8") -> str | None:
-    """The canonical form of an absolute http(s) URL, or None if it is not one (cached)."""
-    return canonical_url(url, encoding)
-
-
-def canonical_url(url: str, encoding: str = "utf-8") -> str | None:
-    """:func:`normalize_url` without the cache (for callers that cache the result)."""
+    """The canonical form of an absolute http(s) URL, or None if it is not one."""
     url = url.strip()
     try:
         if _PLAIN_URL.fullmatch(url) and "%" not in url:

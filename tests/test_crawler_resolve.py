@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 import pytest
 
 from crawler.extract import _Resolver
-from crawler.scope import canonical_url
+from crawler.scope import normalize_url
 
 _BASES = [
     "http://h.cn/",
@@ -49,7 +49,7 @@ def _expected(base: str, value: str, encoding: str) -> str | None | type[Excepti
     except ValueError:
         return None
     try:
-        return canonical_url(absolute, encoding)
+        return normalize_url(absolute, encoding)
     except ValueError:
         return ValueError
 
