@@ -133,6 +133,7 @@ def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]
             "scrapy.extensions.logstats.LogStats": None,
             "scrapy.extensions.logcount.LogCount": None,
             "scrapy.extensions.remote_control.RemoteControl": None,  # no listening port
+            "scrapy.extensions.corestats.CoreStats": None,  # stats nobody reads, per response
         },
         "DOWNLOADER_MIDDLEWARES": {},
         # The spider schedules and deduplicates itself: two in-memory stacks suffice.
@@ -171,6 +172,7 @@ def run_crawl(
     quiet = logging.getLogger().getEffectiveLevel() > logging.DEBUG
     if quiet:
         settings["LOG_ENABLED"] = False
+        settings["LOG_FORMATTER"] = "crawler.logformat.QuietLogFormatter"
     if quiet:
         for handler in logging.getLogger().handlers:
             handler.addFilter(_quiet_scrapy)
