@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -55,10 +55,30 @@ def normalize_url(url: str, encoding: str = "utf-8") -> str | None:
         netloc = f"{parts.username}@{netloc}"
     path = parts.path or "/"
     if "/." in path:  # dot segments: /a/../b → /b
-        path = urlsplit(urljoin("http://x/", path)).path or "/"
+        path = remove_dot_segments(path)
     path = _PCT_RE.sub(lambda m: m.group(0).upper(), path)
     query = _PCT_RE.sub(lambda m: m.group(0).upper(), parts.query)
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4 on an absolute path: /a/./b → /a/b, /a/b/../c → /a/c, /.. → /.
+
+    Done on the path alone: a path such as //a/./b stays a path (joining it to a base
+    URL would read "a" as a host name, and a bracket in it would raise).
+    """
+    segments = path.split("/")
+    out: list[str] = []
+    last = len(segments) - 1
+    for i, seg in enumerate(segments):
+        if seg in (".", ".."):
+            if seg == ".." and len(out) > 1:
+                out.pop()
+            if i == last:
+                out.append("")  # /a/. and /a/b/.. end with a slash
+            continue
+        out.append(seg)
+    return "/".join(out) or "/"
 
 
 def host_of(url: str) -> str:

@@ -70,3 +70,20 @@ def test_cached_resolution_matches_urljoin(encoding: str) -> None:
         if not value:
             continue
         assert _got(base, value, encoding) == _expected(base, value, encoding), (base, value)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://h.cn/a/../b", "http://h.cn/b"),
+        ("http://h.cn/a/b/./../c/", "http://h.cn/a/c/"),
+        ("http://h.cn/a/b/..", "http://h.cn/a/"),
+        ("http://h.cn/..", "http://h.cn/"),
+        # A path that starts with // stays a path: "a" is not a host, and a bracket in
+        # it neither raises (which made the whole page an error) nor drops the link.
+        ("http://h.cn//a/./b", "http://h.cn//a/b"),
+        ("http://h.cn//[x/./y", "http://h.cn//[x/y"),
+    ],
+)
+def test_dot_segments_are_removed_from_the_path_alone(url: str, expected: str) -> None:
+    assert normalize_url(url) == expected
