@@ -82,6 +82,9 @@ def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]
         "AUTOTHROTTLE_MAX_DELAY": max(10.0, c.download_delay),
         "AUTOTHROTTLE_TARGET_CONCURRENCY": float(c.concurrency_per_host),
         "DOWNLOAD_TIMEOUT": c.timeout,
+        # An expired, self-signed or wrong-host certificate is a tls_error, as a browser
+        # refuses it (Scrapy's default accepts any certificate).
+        "DOWNLOAD_VERIFY_CERTIFICATES": c.verify_tls,
         "DNS_TIMEOUT": min(c.timeout, 10),
         "RETRY_ENABLED": c.retries > 0,
         "RETRY_TIMES": c.retries,

@@ -93,6 +93,12 @@ class CrawlConfig(_Model):
     max_redirects: int = Field(10, ge=1, le=50, description="Longer chains are too_many_redirects")
     max_page_bytes: int = Field(8_000_000, ge=10_000, description="Larger pages are truncated")
     check_external: bool = Field(True, description="Check links to other sites (HEAD, then GET)")
+    verify_tls: bool = Field(
+        True,
+        description="Verify HTTPS certificates: an expired, self-signed or wrong-host "
+        "certificate is a tls_error (links.broken), as a browser would refuse it. Turn off "
+        "only to audit a staging server that has a test certificate",
+    )
     render: RenderConfig = Field(default_factory=RenderConfig)
 
 

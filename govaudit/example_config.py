@@ -25,6 +25,7 @@ contact = "xxzx@example.gov.cn"      # added to the User-Agent
 timeout = 15                         # seconds; the inspection indicators' figure
 retries = 1
 check_external = true
+verify_tls = true                    # expired/self-signed certificates are tls_error
 
 [crawl.render]                       # Chromium rendering for pages built by JavaScript
 patterns = []                        # regexes of URLs always rendered
