@@ -60,15 +60,16 @@ class SnapshotWriter:
             self.flush()
 
     def flush(self) -> None:
-        if self._pages:
-            self.store.add_pages(self.run_id, self._pages)
-            self.pages_written += len(self._pages)
-        if self._links:
-            self.store.add_links(self.run_id, self._links)
-            self.links_written += len(self._links)
-        if self._checks:
-            self.store.add_checks(self.run_id, self._checks)
-            self.checks_written += len(self._checks)
+        with self.store.batch():  # one commit for the whole batch
+            if self._pages:
+                self.store.add_pages(self.run_id, self._pages)
+            if self._links:
+                self.store.add_links(self.run_id, self._links)
+            if self._checks:
+                self.store.add_checks(self.run_id, self._checks)
+        self.pages_written += len(self._pages)
+        self.links_written += len(self._links)
+        self.checks_written += len(self._checks)
         self._pages, self._links, self._checks = [], [], []
         self._html_bytes = 0
         self._last_flush = time.monotonic()
