@@ -10,12 +10,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -225,26 +226,27 @@ def unit_sections(bundle: ReportBundle) -> list[UnitSection]:
 
     emails = {u.name: u.emails for u in bundle.config.units.unit}
     default = bundle.config.units.default
-    active, fixed, everything = bundle.active_findings, bundle.fixed, bundle.findings
-    if not isinstance(active, FindingSet) or not isinstance(fixed, FindingSet):
+    views = (bundle.active_findings, bundle.fixed, bundle.findings, bundle.ignored)
+    if not all(isinstance(v, FindingSet) for v in views):
         raise TypeError("unit_sections needs FindingSet views (from reports.tracking.track)")
-    ignored = bundle.ignored
-    assert isinstance(ignored, FindingSet) and isinstance(everything, FindingSet)
+    active, fixed, everything, ignored = cast(tuple[FindingSet, ...], views)
 
     def name_of(unit: str | None) -> str:
         return unit or default
 
-    by_state = Counter(
-        {(name_of(u), st): n for (u, st), n in active.count_by("unit", "state").items()}
-    )
-    overdue = Counter(
-        {name_of(u): n for (u, od), n in active.count_by("unit", "overdue").items() if od}
-    )
+    # Findings without a unit belong to the default unit: counts are summed by name.
+    by_state: Counter[tuple[str, str]] = Counter()
+    for (u, st), n in active.count_by("unit", "state").items():
+        by_state[(name_of(u), st)] += n
+    overdue: Counter[str] = Counter()
+    for (u, od), n in active.count_by("unit", "overdue").items():
+        if od:
+            overdue[name_of(u)] += n
     severity = active.count_by("unit", "rule", "severity")
-    n_fixed = Counter()
+    n_fixed: Counter[str] = Counter()
     for u, n in fixed.count_by("unit").items():
         n_fixed[name_of(u)] += n
-    n_ignored = Counter()
+    n_ignored: Counter[str] = Counter()
     for u, n in ignored.count_by("unit").items():
         n_ignored[name_of(u)] += n
     names = {name_of(u) for (u, _r, _s) in severity} | set(n_fixed) | set(n_ignored)
@@ -301,16 +303,6 @@ def unit_sections(bundle: ReportBundle) -> list[UnitSection]:
     return sorted(
         sections,
         key=lambda s: (-s.counts["error"], -len(s.open_findings), -s.counts["fixed"], s.name),
-    )
-
-
-def _order(f: dict[str, Any]) -> tuple[Any, ...]:
-    return (
-        Severity(f["severity"]).rank,
-        f["rule"],
-        not f.get("overdue"),
-        f.get("page") or "",
-        f.get("url") or "",
     )
 
 
@@ -538,6 +530,12 @@ def write_all(bundle: ReportBundle, run_dir: Path) -> list[Path]:
             write_workbook(bundle, sections, fh)
         files.append(path)
 
+    def put_copy(rel: str, source: Path) -> None:
+        path = run_dir / rel
+        with atomic_writer(path, binary=True) as fh, open(source, "rb") as src:
+            shutil.copyfileobj(src, fh)
+        files.append(path)
+
     head = {k: v for k, v in bundle.document.items() if k not in ("findings", "fixed")}
     json_doc("findings.json", head, bundle.findings, bundle.fixed)
     put("report.html", iter_html(bundle))
@@ -551,5 +549,8 @@ def write_all(bundle: ReportBundle, run_dir: Path) -> list[Path]:
         json_doc(
             f"units/{stem}.json", unit_header(bundle, section), section.findings, section.fixed
         )
-        xlsx(f"units/{stem}.xlsx", [section])
+        if len(bundle.units) == 1:  # the unit's workbook is the full one: same sheets
+            put_copy(f"units/{stem}.xlsx", run_dir / "整改清单.xlsx")
+        else:
+            xlsx(f"units/{stem}.xlsx", [section])
     return files

@@ -6,6 +6,7 @@ import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from copy import copy
 from typing import IO, TYPE_CHECKING, Any
 
 from openpyxl import Workbook
@@ -150,9 +151,17 @@ def _table_sheet(
             for name in header
         ]
     )
-    wrap = Alignment(wrap_text=True, vertical="top")
+    # Every body cell has the same style: resolve it once and copy the resolved style
+    # indices (openpyxl's StyleArray) instead of re-hashing an Alignment per cell.
+    plain = _styled(ws, "", alignment=Alignment(wrap_text=True, vertical="top"))._style
     for values, fill in rows():
-        cells = [_styled(ws, v, alignment=wrap) for v in values]
+        cells = []
+        for v in values:
+            cell = WriteOnlyCell(ws, value=_cell(v))
+            if cell.data_type == "f":
+                cell.data_type = "s"  # text from a page is never a formula
+            cell._style = copy(plain)
+            cells.append(cell)
         if fill is not None and fill_col is not None:
             cells[fill_col - 1].fill = fill
         ws.append(cells)
