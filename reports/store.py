@@ -8,6 +8,8 @@ a run that fails half-way is marked ``failed`` and never becomes "the last good 
 from __future__ import annotations
 
 import json
+import random
+import sqlite3
 import threading
 import time
 import zlib
@@ -239,6 +241,21 @@ def create_schema(engine: Engine, meta: MetaData) -> None:
             time.sleep(0.05 * (attempt + 1))
 
 
+def _wal_mode(cur: Any) -> None:
+    """Switch a connection's database to WAL, which several processes opening a fresh data
+    directory at once may race for: switching needs a lock SQLite does not wait for (it
+    answers "database is locked" at once), so the losers look again after a moment."""
+    for attempt in range(100):
+        try:
+            if str(cur.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.02 + random.random() * 0.05)
+
+
 def _migrate(engine: Engine) -> None:
     """Bring a data directory made by an older govaudit up to this schema (add-only)."""
     with engine.begin() as conn:
@@ -281,12 +298,12 @@ class Store:
         @event.listens_for(self.engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA busy_timeout=30000")
+            _wal_mode(cur)
             cur.execute("PRAGMA synchronous=NORMAL")
             # Checkpoint the WAL every ~64 MB instead of every 4 MB: a crawl streams rows
             # fast, and each checkpoint ends in an fsync of the database file.
             cur.execute("PRAGMA wal_autocheckpoint=16000")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
         create_schema(self.engine, metadata)
