@@ -7,6 +7,7 @@ Exit codes: 0 ran with no error-level finding, 1 ran with error-level findings,
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import logging
 import os
@@ -286,5 +287,18 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
+def entry() -> None:
+    """The ``govaudit`` console script: ``main`` and a quick, clean exit."""
+    code = main()
+    from reports.store import close_all
+
+    close_all()  # databases closed (and their WAL folded in) before anything is skipped
+    logging.shutdown()
+    # Everything is written and closed: skip the interpreter's final garbage collection
+    # over the millions of objects a crawl leaves behind (~0.7 s on a 5,000-page site).
+    gc.freeze()
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

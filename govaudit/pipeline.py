@@ -69,12 +69,15 @@ def audit_site(
     try:
         resolver = Resolver(config.dns, timeout=min(config.crawl.timeout, 10))
         stats = run_crawl(config, store, run_id, resolver=resolver, progress=progress)
+        checkpoint = store.checkpoint_in_background()
         store.update_run(run_id, pages_crawled=stats.pages, links_checked=stats.links_checked)
         if not stats.homepage_ok:
             raise CannotRun(
                 f"start URL {config.homepage} could not be fetched: {stats.homepage_error}"
             )
-        return finish_audit(store, run_id, config, out_dir, plugins, today, resolver, progress)
+        outcome = finish_audit(store, run_id, config, out_dir, plugins, today, resolver, progress)
+        checkpoint.join()
+        return outcome
     except CannotRun as exc:
         store.finish_run(run_id, "failed")
         store.add_run_error(run_id, {"stage": "crawl", "error": str(exc)})

@@ -8,10 +8,12 @@ a run that fails half-way is marked ``failed`` and never becomes "the last good 
 from __future__ import annotations
 
 import json
+import logging
 import random
 import sqlite3
 import threading
 import time
+import weakref
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -44,6 +46,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
 from govaudit.snapshot import Link, LinkCheck, LinkStatus, Page, RunInfo, StatusKind
+
+log = logging.getLogger(__name__)
 
 metadata = MetaData()
 
@@ -241,6 +245,16 @@ def create_schema(engine: Engine, meta: MetaData) -> None:
             time.sleep(0.05 * (attempt + 1))
 
 
+_OPEN: weakref.WeakSet[Store] = weakref.WeakSet()
+
+
+def close_all() -> None:
+    """Close every store's connections: SQLite folds the write-ahead log into the database
+    file when the last one closes, so govaudit.sqlite alone is a complete copy."""
+    for store in list(_OPEN):
+        store.engine.dispose()
+
+
 def _wal_mode(cur: Any) -> None:
     """Switch a connection's database to WAL, which several processes opening a fresh data
     directory at once may race for: switching needs a lock SQLite does not wait for (it
@@ -294,6 +308,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(f"sqlite:///{self.path}", future=True)
         self._local = threading.local()
+        _OPEN.add(self)
 
         @event.listens_for(self.engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -428,6 +443,21 @@ class Store:
             return
         with self.engine.begin() as conn:
             conn.exec_driver_sql(sql, rows)
+
+    def checkpoint_in_background(self) -> threading.Thread:
+        """Fold the write-ahead log into the database file on another thread (SQLite does
+        the I/O without the GIL) while the audits and reports go on; join it when done."""
+
+        def run() -> None:
+            try:
+                with self.engine.connect() as conn:
+                    conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
+            except Exception as exc:  # an optimisation only: SQLite checkpoints at close
+                log.debug("background checkpoint failed: %s", exc)
+
+        thread = threading.Thread(target=run, name="govaudit-checkpoint", daemon=True)
+        thread.start()
+        return thread
 
     @contextmanager
     def batch(self) -> Iterator[None]:

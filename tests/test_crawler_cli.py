@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 import textwrap
 
 import pytest
@@ -57,6 +59,14 @@ def test_resolve_maps_fake_hostname_and_exit_0(clean_site, tmp_path):
     # The random-path probe answered 200: one site-level soft-404 warning, nothing else.
     rules = [(f["rule"], f["page"], f["severity"]) for f in data["findings"]]
     assert rules == [("links.soft_404", None, "warning")]
+    # After exit the database file alone is complete (a backup that copies only
+    # govaudit.sqlite, without its -wal file, loses nothing).
+    alone = tmp_path / "backup" / "govaudit.sqlite"
+    alone.parent.mkdir()
+    shutil.copyfile(tmp_path / "data" / "govaudit.sqlite", alone)
+    with sqlite3.connect(alone) as db:
+        assert db.execute("SELECT status, pages_crawled FROM runs").fetchall() == [("succeeded", 3)]
+        assert db.execute("SELECT count(*) FROM findings").fetchone() == (1,)
     ua = {r.headers.get("user-agent") for r in clean_site.requests}
     assert any(u and u.startswith("govaudit/") for u in ua)
 
