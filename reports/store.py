@@ -245,14 +245,16 @@ def create_schema(engine: Engine, meta: MetaData) -> None:
             time.sleep(0.05 * (attempt + 1))
 
 
-_OPEN: weakref.WeakSet[Store] = weakref.WeakSet()
+# Engines, not stores: a Store may be gone while its engine (held in reference cycles)
+# still keeps connections open.
+_ENGINES: weakref.WeakSet[Engine] = weakref.WeakSet()
 
 
 def close_all() -> None:
     """Close every store's connections: SQLite folds the write-ahead log into the database
     file when the last one closes, so govaudit.sqlite alone is a complete copy."""
-    for store in list(_OPEN):
-        store.engine.dispose()
+    for engine in list(_ENGINES):
+        engine.dispose()
 
 
 def _wal_mode(cur: Any) -> None:
@@ -308,7 +310,7 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.engine: Engine = create_engine(f"sqlite:///{self.path}", future=True)
         self._local = threading.local()
-        _OPEN.add(self)
+        _ENGINES.add(self.engine)
 
         @event.listens_for(self.engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
