@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,7 +18,7 @@ from typing import IO, Any
 
 from govaudit import __version__
 from govaudit.config import Config
-from reports.store import Store, utcnow
+from reports.store import FINDING_COLUMNS, Store, utcnow
 
 SCHEMA_VERSION = 1
 
@@ -54,27 +53,21 @@ def atomic_writer(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
             tmp.unlink()
 
 
-FINDING_KEYS = (
-    "plugin",
-    "rule",
-    "severity",
-    "url",
-    "page",
-    "message",
-    "evidence",
-    "unit",
-    "fingerprint",
-)
 TRACKING_KEYS = ("state", "first_seen", "deadline", "ignored", "overdue", "age_days")
 
 
 def public_current(f: dict[str, Any]) -> dict[str, Any]:
     """A finding of the run as findings.json lists it (schema 1)."""
-    out = {k: f.get(k) for k in FINDING_KEYS}
+    out = {k: f.get(k) for k in FINDING_COLUMNS}
     for k in TRACKING_KEYS:
         if f.get(k) is not None:
             out[k] = bool(f[k]) if k in ("ignored", "overdue") else f[k]
     return out
+
+
+def public_finding(f: dict[str, Any]) -> dict[str, Any]:
+    """A fixed finding as findings.json lists it."""
+    return {k: f.get(k) for k in (*FINDING_COLUMNS, "state", "first_seen", "fixed_on")}
 
 
 def run_document(store: Store, run_id: int, status: str) -> dict[str, Any]:
@@ -151,12 +144,7 @@ def write_run_outputs(
     files = render.write_all(bundle, run_dir)
     counts = {"error": 0, "warning": 0, "info": 0}
     active = bundle.active_findings
-    by_severity = (
-        active.count_by("severity")
-        if hasattr(active, "count_by")
-        else Counter(f["severity"] for f in active)
-    )
-    counts.update(by_severity)
+    counts.update(active.count_by("severity"))
     written = Written(out_dir=run_dir, files=files, counts=counts, active_findings=active)
     if out_dir is not None:
         target = Path(out_dir)

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
@@ -25,7 +25,14 @@ from audits.base import RuleSpec, Severity
 from audits.registry import discover
 from audits.runner import all_rules
 from govaudit.config import Config
-from reports.output import atomic_writer, dump_json, public_current, run_document, write_json_stream
+from reports.output import (
+    atomic_writer,
+    dump_json,
+    public_current,
+    public_finding,
+    run_document,
+    write_json_stream,
+)
 from reports.scorecard import Scorecard, compute_scorecard
 from reports.store import Store
 from reports.tracking import STATE_ZH, history, track
@@ -47,32 +54,26 @@ _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
 # Findings are views of the store (reports/views.py), never whole lists in memory: each
 # report file walks them once, a batch of rows at a time.
-Findings = FindingSet | list[dict[str, Any]]
+Findings = FindingSet
 
 
 @dataclass
 class RuleSection:
     spec: RuleSpec
     findings: Findings
-    top_severity: str | None = None  # the most serious severity among ``findings``
-
-    @property
-    def severity(self) -> str:
-        if self.top_severity:
-            return self.top_severity
-        return self.findings[0]["severity"] if self.findings else self.spec.severity.value
+    severity: str  # the most serious severity among ``findings``
 
 
 @dataclass
 class UnitSection:
     name: str
-    open_findings: Findings = field(default_factory=list)  # new + open
-    fixed: Findings = field(default_factory=list)
-    ignored: Findings = field(default_factory=list)
+    open_findings: Findings  # new + open
+    fixed: Findings
+    ignored: Findings
+    findings: Findings  # every finding of the unit (its JSON file)
     rules: list[RuleSection] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
     emails: list[str] = field(default_factory=list)
-    findings: Findings = field(default_factory=list)  # every finding of the unit (JSON)
 
 
 @dataclass
@@ -84,9 +85,9 @@ class ReportBundle:
     rules: dict[str, Any]  # rule id → RuleSpec
     document: dict[str, Any]  # findings.json without its finding lists
     today: date
+    fixed: Findings
+    ignored: Findings
     extra: dict[str, Any] = field(default_factory=dict)
-    fixed: Findings = field(default_factory=list)
-    ignored: Findings = field(default_factory=list)
     units: list[UnitSection] = field(default_factory=list)
     scorecard: Scorecard | None = None
     site_data: dict[str, Any] = field(default_factory=dict)
@@ -186,25 +187,6 @@ def page_titles(store: Store, run_ids: list[int], finding_runs: list[int]) -> di
     return titles
 
 
-def public_finding(f: dict[str, Any]) -> dict[str, Any]:
-    """A fixed finding as findings.json lists it."""
-    keys = (
-        "plugin",
-        "rule",
-        "severity",
-        "url",
-        "page",
-        "message",
-        "evidence",
-        "unit",
-        "fingerprint",
-        "state",
-        "first_seen",
-        "fixed_on",
-    )
-    return {k: f.get(k) for k in keys}
-
-
 def _homepage_ok(store: Store, run_id: int, row: dict[str, Any]) -> bool | None:
     urls = row.get("start_urls") or []
     if not urls:
@@ -226,10 +208,7 @@ def unit_sections(bundle: ReportBundle) -> list[UnitSection]:
 
     emails = {u.name: u.emails for u in bundle.config.units.unit}
     default = bundle.config.units.default
-    views = (bundle.active_findings, bundle.fixed, bundle.findings, bundle.ignored)
-    if not all(isinstance(v, FindingSet) for v in views):
-        raise TypeError("unit_sections needs FindingSet views (from reports.tracking.track)")
-    active, fixed, everything, ignored = cast(tuple[FindingSet, ...], views)
+    active, fixed, ignored = bundle.active_findings, bundle.fixed, bundle.ignored
 
     def name_of(unit: str | None) -> str:
         return unit or default
@@ -291,13 +270,13 @@ def unit_sections(bundle: ReportBundle) -> list[UnitSection]:
                     RuleSection(
                         bundle.spec(rid),
                         open_findings.filter(findings.c.rule == rid),
-                        top_severity=top[rid],
+                        severity=top[rid],
                     )
                     for rid in rule_order
                 ],
                 counts=counts,
                 emails=emails.get(name, []),
-                findings=everything.filter(mine),
+                findings=bundle.findings.filter(mine),
             )
         )
     return sorted(
@@ -428,16 +407,10 @@ def report_script() -> str:
 
 def _html_context(bundle: ReportBundle) -> dict[str, Any]:
     active = bundle.active_findings
-    if isinstance(active, FindingSet):
-        by_rule = active.count_by("rule")
-        state_counts = active.count_by("state")
-        sev_counts = active.count_by("severity")
-        overdue = active.count_by("overdue")[True]
-    else:
-        by_rule = Counter(f["rule"] for f in active)
-        state_counts = Counter(f["state"] for f in active)
-        sev_counts = Counter(f["severity"] for f in active)
-        overdue = sum(1 for f in active if f.get("overdue"))
+    by_rule = active.count_by("rule")
+    state_counts = active.count_by("state")
+    sev_counts = active.count_by("severity")
+    overdue = active.count_by("overdue")[True]
     cat_counts: Counter[str] = Counter()
     for rule, n in by_rule.items():
         cat_counts[bundle.spec(rule).category or "其他"] += n

@@ -567,11 +567,16 @@ class Store:
         return list(self.iter_findings(run_id))
 
     def iter_findings(
-        self, run_id: int, *where: Any, columns: list[str] | None = None, batch: int = 500
+        self,
+        run_id: int,
+        *where: Any,
+        columns: list[str] | None = None,
+        order: tuple[Any, ...] = FINDING_ORDER,
+        batch: int = 500,
     ) -> Iterator[dict[str, Any]]:
-        """Stream a run's findings in report order, ``batch`` rows in memory at a time."""
+        """Stream a run's findings (report order by default), ``batch`` rows at a time."""
         cols = [findings.c[name] for name in (columns or FINDING_COLUMNS)]
-        q = select(*cols).where(findings.c.run_id == run_id, *where).order_by(*FINDING_ORDER)
+        q = select(*cols).where(findings.c.run_id == run_id, *where).order_by(*order)
         with self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=batch).execute(q)
             for row in result.mappings():

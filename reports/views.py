@@ -14,7 +14,7 @@ from typing import Any, overload
 
 from sqlalchemy import func, select
 
-from reports.store import FINDING_COLUMNS, TRACKING_COLUMNS, Store, findings
+from reports.store import FINDING_COLUMNS, FINDING_ORDER, TRACKING_COLUMNS, Store, findings
 
 ALL_COLUMNS = [*FINDING_COLUMNS, *TRACKING_COLUMNS]
 
@@ -55,24 +55,14 @@ class FindingSet:
     def __iter__(self) -> Iterator[dict[str, Any]]:
         if self.run_id is None:
             return
-        rows = self._rows()
+        rows = self.store.iter_findings(
+            self.run_id, *self.where, columns=ALL_COLUMNS, order=self.order or FINDING_ORDER
+        )
         if self.transform is None:
             yield from rows
         else:
             for row in rows:
                 yield self.transform(row)
-
-    def _rows(self) -> Iterator[dict[str, Any]]:
-        if self.order is None:
-            yield from self.store.iter_findings(self.run_id, *self.where, columns=ALL_COLUMNS)
-            return
-        cols = [findings.c[name] for name in ALL_COLUMNS]
-        q = select(*cols).where(findings.c.run_id == self.run_id, *self.where)
-        q = q.order_by(*self.order)
-        with self.store.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=500).execute(q)
-            for row in result.mappings():
-                yield dict(row)
 
     def __len__(self) -> int:
         if self._len is None:
