@@ -47,7 +47,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
-from govaudit.config import Config, ConfigError, ScheduleEntry
+from core.config import Config, ConfigError, ScheduleEntry
 from reports.store import Store, runs
 
 log = logging.getLogger("govaudit.scheduler")

@@ -33,7 +33,7 @@ from audits.a11y_rules import (
     principles_of,
 )
 from audits.base import AuditPlugin, Finding, RuleSpec, Severity
-from govaudit.browser import (
+from core.browser import (
     BrowserPool,
     BrowserSettings,
     PageInfo,
@@ -41,7 +41,7 @@ from govaudit.browser import (
     host_rules_for,
     hostname,
 )
-from govaudit.snapshot import Page, SiteSnapshot
+from core.snapshot import Page, SiteSnapshot
 
 log = logging.getLogger(__name__)
 

@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
-from govaudit.snapshot import Page, SiteSnapshot
+from core.snapshot import Page, SiteSnapshot
 
 if TYPE_CHECKING:
-    from govaudit.config import Config
-    from govaudit.dns import Resolver
+    from core.config import Config
+    from core.dns import Resolver
 
 
 class Severity(enum.StrEnum):

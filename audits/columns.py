@@ -32,8 +32,8 @@ from audits.pageinfo import (
     parse_page,
     urlkey,
 )
-from govaudit.snapshot import Page, SiteSnapshot
-from reports.units import assign_unit
+from core.snapshot import Page, SiteSnapshot
+from core.units import assign_unit
 
 REG_61 = "国办公开办函〔2019〕61号 关于政府信息公开专栏设置；本局政务公开工作要点 三(二)"
 REG_PLAN = "本局政务公开工作要点 四(二)、五；政府网站发展指引（国办发〔2017〕47号）"

@@ -21,15 +21,15 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from audits.base import AuditContext, AuditPlugin, Finding, RuleSpec, Severity
 from audits.pageinfo import FOOTER, MAIN, PageInfo, compact, parse_page, urlkey
-from govaudit.dates import (
+from core.dates import (
     cn_small_int,
     cn_year,
     find_dates,
     labelled_date,
     working_days_after,
 )
-from govaudit.snapshot import Page, SiteSnapshot
-from reports.units import assign_unit
+from core.snapshot import Page, SiteSnapshot
+from core.units import assign_unit
 
 REG_12 = "《中华人民共和国政府信息公开条例》第十二条；本局政务公开工作要点 六(二)"
 REG_49 = "《中华人民共和国政府信息公开条例》第四十九条"

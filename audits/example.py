@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, ConfigDict
 
 from audits.base import AuditPlugin, Finding, RuleSpec, Severity
-from govaudit.snapshot import Page, SiteSnapshot
+from core.snapshot import Page, SiteSnapshot
 
 
 class ExampleOptions(BaseModel):

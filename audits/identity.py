@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from audits.base import AuditContext, AuditPlugin, Finding, RuleSpec, Severity
 from audits.pageinfo import FOOTER, compact, parse_page
-from govaudit.snapshot import Page, SiteSnapshot
+from core.snapshot import Page, SiteSnapshot
 
 REG_47 = "政府网站发展指引（国办发〔2017〕47号）"
 _RE_SITE_ID = re.compile(r"网站标识码\s*[:：]?\s*([0-9A-Za-z]{6,12})")

@@ -13,7 +13,7 @@ resources included. Each URL is fetched over each family itself: an AAAA record 
 host is not enough.
 
 Every host name is resolved once and every URL fetched at most once per family per run
-(:class:`govaudit.netprobe.FamilyFetcher`), on a bounded thread pool with short timeouts.
+(:class:`core.netprobe.FamilyFetcher`), on a bounded thread pool with short timeouts.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from urllib.parse import urldefrag, urlsplit
 from pydantic import BaseModel, ConfigDict, Field
 
 from audits.base import AuditPlugin, Finding, RuleSpec, Severity
-from govaudit import __version__
-from govaudit.config import parse_dns_server
-from govaudit.dns import Lookup, Resolver
-from govaudit.netprobe import (
+from core import __version__
+from core.config import parse_dns_server
+from core.dns import Lookup, Resolver
+from core.netprobe import (
     FamilyFetcher,
     HttpResult,
     TcpResult,
@@ -43,7 +43,7 @@ from govaudit.netprobe import (
     query_dns_server,
     tcp_connect,
 )
-from govaudit.snapshot import SiteSnapshot, StatusKind
+from core.snapshot import SiteSnapshot, StatusKind
 
 REGULATION = "《推进互联网协议第六版（IPv6）规模部署行动计划》；国家IPv6发展监测平台监测方法"
 LEVEL2, LEVEL3 = "二级", "三级"

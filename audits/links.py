@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from pydantic import BaseModel, ConfigDict, Field
 
 from audits.base import AuditPlugin, Finding, RuleSpec, Severity
-from govaudit.snapshot import STATUS_TEXT, Link, LinkCheck, SiteSnapshot, StatusKind
+from core.snapshot import STATUS_TEXT, Link, LinkCheck, SiteSnapshot, StatusKind
 
 REG_INDICATORS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"
 REG_GUIDE = "国办发〔2017〕47号《政府网站发展指引》"

@@ -16,8 +16,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
-from govaudit.dates import DATE_LABELS, FoundDate, find_dates, labelled_date, parse_pubdate
-from govaudit.snapshot import Page
+from core.dates import DATE_LABELS, FoundDate, find_dates, labelled_date, parse_pubdate
+from core.snapshot import Page
 
 NAV, HEADER, FOOTER, CRUMB, PAGER, MAIN = "nav", "header", "footer", "crumb", "pager", "main"
 

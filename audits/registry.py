@@ -6,7 +6,7 @@ import logging
 from importlib.metadata import entry_points
 
 from audits.base import AuditPlugin
-from govaudit.config import ConfigError
+from core.config import ConfigError
 
 log = logging.getLogger(__name__)
 

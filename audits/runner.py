@@ -15,10 +15,10 @@ from pydantic import ValidationError
 
 from audits.base import AuditContext, AuditPlugin, Finding, RuleSpec, Severity
 from audits.registry import discover, select_plugins
-from govaudit.config import Config, ConfigError
-from govaudit.dns import Resolver
+from core.config import Config, ConfigError
+from core.dns import Resolver
+from core.units import assign_unit
 from reports.store import Store
-from reports.units import assign_unit
 
 log = logging.getLogger(__name__)
 

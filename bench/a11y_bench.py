@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
-from govaudit.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from core.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 TAGS = ["wcag2a", "wcag21a", "wcag2aa", "wcag21aa", "best-practice"]  # pa11y's WCAG2AA set
 
@@ -162,8 +162,8 @@ def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> d
 def govaudit_child(base: str, paths: list[str], data: Path, options: dict) -> None:
     """Runs in a child process: store a snapshot of the pages, run the plugin over it."""
     from audits.runner import run_audits
-    from govaudit.config import config_from_dict
-    from govaudit.snapshot import Page
+    from core.config import config_from_dict
+    from core.snapshot import Page
     from reports.store import Store
 
     config = config_from_dict(

@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audits.runner import run_audits  # noqa: E402
-from govaudit.config import config_from_dict  # noqa: E402
+from core.config import config_from_dict  # noqa: E402
 from tests.disclosure_site import HOME, ago, article, build_run, column_list, good_site  # noqa: E402
 
 

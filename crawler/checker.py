@@ -14,7 +14,7 @@ import re
 from twisted.internet import error as terror
 from twisted.python.failure import Failure
 
-from govaudit.snapshot import LinkStatus, StatusKind
+from core.snapshot import LinkStatus, StatusKind
 
 #: HEAD answers that a server may give while GET works: try GET before believing them.
 HEAD_UNTRUSTED = frozenset({400, 401, 403, 404, 405, 406, 409, 410, 429, 500, 501, 502, 503})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from govaudit.snapshot import Link, LinkCheck, Page
+from core.snapshot import Link, LinkCheck, Page
 from reports.store import Store
 
 

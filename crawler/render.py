@@ -1,7 +1,7 @@
 """Chromium rendering for the crawler: a Scrapy downloader middleware.
 
 A request with ``meta["govaudit_render"]`` true is loaded in Debian's Chromium (through
-:mod:`govaudit.browser`, whose worker thread owns the Playwright objects) and answered with
+:mod:`core.browser`, whose worker thread owns the Playwright objects) and answered with
 an :class:`~scrapy.http.HtmlResponse` holding the DOM after scripts ran, with
 ``meta["rendered"] = True``; links inserted by JavaScript are then extracted and checked
 like any other. Other requests pass through untouched.
@@ -31,9 +31,9 @@ from scrapy.http import HtmlResponse, Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from govaudit.browser import BrowserPool, BrowserSettings, PageInfo, host_rules_for, hostname
-from govaudit.config import Config
-from govaudit.dns import Resolver
+from core.browser import BrowserPool, BrowserSettings, PageInfo, host_rules_for, hostname
+from core.config import Config
+from core.dns import Resolver
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""Name resolution for Scrapy through the run's :class:`govaudit.dns.Resolver`.
+"""Name resolution for Scrapy through the run's :class:`core.dns.Resolver`.
 
 Scrapy's HTTP/1.1 handler connects with ``reactor.connectTCP(host, …)``, which asks the
 reactor's IResolverSimple. :func:`resolver_class` binds a run's Resolver (``--resolve``,
@@ -17,12 +17,12 @@ from twisted.internet.error import DNSLookupError
 from twisted.internet.interfaces import IResolverSimple
 from zope.interface import implementer
 
-from govaudit.dns import Resolver, is_ip
+from core.dns import Resolver, is_ip
 
 
 @implementer(IResolverSimple)
 class GovauditTwistedResolver:
-    """IPv4 lookups (A records) via govaudit.dns.Resolver, off the reactor thread."""
+    """IPv4 lookups (A records) via core.dns.Resolver, off the reactor thread."""
 
     resolver: Resolver | None = None  # bound by resolver_class()
 

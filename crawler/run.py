@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from govaudit import __version__
-from govaudit.config import Config
-from govaudit.dns import Resolver
+from core import __version__
+from core.config import Config
+from core.dns import Resolver
 from reports.store import Store
 
 log = logging.getLogger(__name__)

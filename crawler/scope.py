@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
-from govaudit.config import Config
+from core.config import Config
 
 _PCT_RE = re.compile(r"%[0-9a-fA-F]{2}")
 _DEFAULT_PORTS = {"http": 80, "https": 443}

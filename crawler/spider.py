@@ -27,6 +27,8 @@ from scrapy.http import Request, Response
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
+from core.config import Config
+from core.snapshot import Link, LinkCheck, LinkStatus, Page, StatusKind
 from crawler.charset import decode_html
 from crawler.checker import (
     HEAD_UNTRUSTED,
@@ -39,8 +41,6 @@ from crawler.extract import PAGE_TAGS, is_resource, parse_html
 from crawler.pipeline import SnapshotWriter
 from crawler.progress import CrawlCounters, ProgressReporter
 from crawler.scope import Scope, normalize_url
-from govaudit.config import Config
-from govaudit.snapshot import Link, LinkCheck, LinkStatus, Page, StatusKind
 
 log = logging.getLogger(__name__)
 

@@ -1,3 +1,8 @@
-"""govaudit: plugin-based content auditing for published government websites."""
+"""govaudit: plugin-based content auditing for published government websites.
 
-__version__ = "0.1.0"
+The product's face (entry floor): the CLI, the bundled demo and doc generation.
+"""
+
+from core import __version__
+
+__all__ = ["__version__"]

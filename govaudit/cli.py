@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from govaudit import __version__
-from govaudit.config import (
+from core import __version__
+from core.config import (
     Config,
     ConfigError,
     config_from_dict,
@@ -74,7 +74,7 @@ def _plugins(args: argparse.Namespace) -> list[str] | None:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from govaudit.pipeline import audit_site
+    from pipeline.audit import audit_site
 
     config = build_config(args)
     if not config.site.urls:
@@ -113,7 +113,7 @@ def _print_summary(outcome: Any) -> None:
 
 
 def cmd_reaudit(args: argparse.Namespace) -> int:
-    from govaudit.pipeline import CannotRun, reaudit
+    from pipeline.audit import CannotRun, reaudit
 
     config = build_config(args)
     try:

@@ -55,7 +55,7 @@ from sqlalchemy import (
     update,
 )
 
-from govaudit.config import Config, ConfigError
+from core.config import Config, ConfigError
 from reports.output import atomic_write
 from reports.store import Store, create_schema, utcnow
 

@@ -16,8 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import IO, Any
 
-from govaudit import __version__
-from govaudit.config import Config
+from core import __version__
+from core.config import Config
 from reports.store import FINDING_COLUMNS, Store, utcnow
 
 SCHEMA_VERSION = 1

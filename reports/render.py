@@ -24,7 +24,7 @@ from markupsafe import Markup
 from audits.base import RuleSpec, Severity
 from audits.registry import discover
 from audits.runner import all_rules
-from govaudit.config import Config
+from core.config import Config
 from reports.output import (
     atomic_writer,
     dump_json,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from govaudit.config import Config, ScoreDeduction
+from core.config import Config, ScoreDeduction
 
 BASIS = "国办秘函〔2019〕19号 政府网站与政务新媒体检查指标"
 

@@ -45,7 +45,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 
-from govaudit.snapshot import Link, LinkCheck, LinkStatus, Page, RunInfo, StatusKind
+from core.snapshot import Link, LinkCheck, LinkStatus, Page, RunInfo, StatusKind
 
 log = logging.getLogger(__name__)
 
@@ -682,7 +682,7 @@ def _check(row: Any) -> LinkCheck:
 
 
 class StoredSnapshot:
-    """A :class:`govaudit.snapshot.SiteSnapshot` read from the store, streamed."""
+    """A :class:`core.snapshot.SiteSnapshot` read from the store, streamed."""
 
     def __init__(self, store: Store, run: RunInfo) -> None:
         self.store = store

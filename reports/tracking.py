@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
-from govaudit.config import Config
+from core.config import Config
 from reports.store import TRACKING_COLUMNS, Store
 from reports.store import findings as findings_table
 from reports.store import runs as runs_table
@@ -364,7 +364,7 @@ def cli_recheck(args: argparse.Namespace) -> int:
     if not getattr(args, "config", None):
         # Without --config, recheck with the settings the run was made with (DNS overrides,
         # timeouts, plugin options, unit map), keeping this invocation's data directory.
-        from govaudit.config import config_from_dict
+        from core.config import config_from_dict
 
         row = Store.in_dir(config.data_dir).run_row(args.run)
         if row and row.get("config"):
@@ -400,9 +400,9 @@ def recheck(
     """Crawl only the pages of ``parent_run``'s open findings (depth 0) in this process,
     re-run the plugins of the affected rules, and record a ``recheck`` run."""
     from audits.runner import all_rules, run_audits
+    from core.config import config_from_dict
+    from core.dns import Resolver
     from crawler import run_crawl
-    from govaudit.config import config_from_dict
-    from govaudit.dns import Resolver
     from reports.output import write_run_outputs
 
     store = Store.in_dir(config.data_dir)

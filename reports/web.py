@@ -33,7 +33,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from sqlalchemy import func, select
 
-from govaudit.config import Config, ConfigError
+from core.config import Config, ConfigError
 from reports.store import Store, findings, runs
 
 log = logging.getLogger(__name__)

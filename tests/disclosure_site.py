@@ -13,8 +13,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from audits.runner import AuditResult, run_audits
-from govaudit.config import config_from_dict
-from govaudit.snapshot import Link, Page
+from core.config import config_from_dict
+from core.snapshot import Link, Page
 from reports.store import Store
 
 HOST = "http://www.lyzrzy.gov.cn"

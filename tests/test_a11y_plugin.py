@@ -19,9 +19,9 @@ from audits.accessibility import (
     template_signature,
 )
 from audits.runner import all_rules, run_audits
-from govaudit.browser import BrowserSettings, BrowserWorker
-from govaudit.config import config_from_dict
-from govaudit.snapshot import Page
+from core.browser import BrowserSettings, BrowserWorker
+from core.config import config_from_dict
+from core.snapshot import Page
 from reports.store import Store
 from tests.loopback import LoopbackServer
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from audits.pageinfo import FOOTER, HEADER, MAIN, NAV, PAGER, is_pager_anchor, parse_page
-from govaudit.snapshot import Page
+from core.snapshot import Page
 
 TODAY = date(2026, 11, 26)
 URL = "http://www.lyzrzy.gov.cn/tzgg/index.html"

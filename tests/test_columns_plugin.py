@@ -173,7 +173,7 @@ def test_thresholds_and_categories_are_configurable(tmp_path):
 def test_unknown_option_is_a_clear_error(tmp_path):
     import pytest
 
-    from govaudit.config import ConfigError
+    from core.config import ConfigError
 
     with pytest.raises(ConfigError, match="plugins.columns.stale_days"):
         audit(tmp_path, good_site(), ["columns"], {"columns": {"stale_days": 3}})

@@ -8,7 +8,7 @@ import tomllib
 
 import pytest
 
-from govaudit.config import ConfigError, config_from_dict, load_config
+from core.config import ConfigError, config_from_dict, load_config
 from govaudit.example_config import EXAMPLE_CONFIG
 
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import pytest
 
-from govaudit.snapshot import Link, LinkCheck, LinkStatus, Page, StatusKind
+from core.snapshot import Link, LinkCheck, LinkStatus, Page, StatusKind
 from reports.store import Store
 
 HOME = "http://www.lcnr.gov.cn/"

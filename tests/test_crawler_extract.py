@@ -6,12 +6,12 @@ import pytest
 from twisted.internet import error as terror
 from twisted.python.failure import Failure
 
+from core.config import Config
+from core.snapshot import StatusKind
 from crawler.charset import decode_html
 from crawler.checker import looks_blocked, looks_soft_404, status_for_code, status_for_failure
 from crawler.extract import is_attachment, parse_html
 from crawler.scope import Scope, normalize_url
-from govaudit.config import Config
-from govaudit.snapshot import StatusKind
 
 BASE = "http://www.example.gov.cn/zwgk/index.html"
 

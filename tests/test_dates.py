@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from govaudit.dates import (
+from core.dates import (
     cn_small_int,
     cn_year,
     find_dates,

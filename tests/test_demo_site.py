@@ -19,7 +19,7 @@ import dns.rdatatype
 import dns.resolver
 import pytest
 
-from govaudit.config import load_config
+from core.config import load_config
 from govaudit.demo import expected as exp
 from govaudit.demo.server import DemoSite
 from govaudit.demo.site import cn_numeral_date, is_workday

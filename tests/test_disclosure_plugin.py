@@ -239,7 +239,7 @@ def test_old_policies_and_consultations_are_outside_the_window(tmp_path):
 def test_bad_deadline_option_is_a_clear_error(tmp_path):
     import pytest
 
-    from govaudit.config import ConfigError
+    from core.config import ConfigError
 
     with pytest.raises(ConfigError, match="report_deadline"):
         audit(tmp_path, good_site(), PLUGINS, {"disclosure_dates": {"report_deadline": "13-40"}})

@@ -1,4 +1,4 @@
-"""govaudit.dns.Resolver against a real authoritative DNS server on loopback (dnslib)."""
+"""core.dns.Resolver against a real authoritative DNS server on loopback (dnslib)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from govaudit.config import DnsConfig
-from govaudit.dns import DnsFailure, Resolver
+from core.config import DnsConfig
+from core.dns import DnsFailure, Resolver
 from tests.ipv6_servers import DualDNS
 
 RECORDS = {

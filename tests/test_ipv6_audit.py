@@ -16,9 +16,9 @@ import pytest
 
 from audits.ipv6 import similarity, strip_noise
 from audits.runner import run_audits
-from govaudit.config import config_from_dict
-from govaudit.dns import Resolver
-from govaudit.snapshot import Link, Page
+from core.config import config_from_dict
+from core.dns import Resolver
+from core.snapshot import Link, Page
 from reports.store import Store
 from tests.ipv6_servers import DualDNS, dual_http, v4_only_http
 from tests.loopback import Reply, Request, run_govaudit

@@ -1,4 +1,4 @@
-"""govaudit.netprobe: HTTP(S) pinned to one family, with real servers on 127.0.0.1 and ::1."""
+"""core.netprobe: HTTP(S) pinned to one family, with real servers on 127.0.0.1 and ::1."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from audits.runner import run_audits
-from govaudit.config import DnsConfig, config_from_dict
-from govaudit.dns import Resolver
-from govaudit.netprobe import FamilyFetcher, query_dns_server, tcp_connect
-from govaudit.snapshot import Page, StatusKind
+from core.config import DnsConfig, config_from_dict
+from core.dns import Resolver
+from core.netprobe import FamilyFetcher, query_dns_server, tcp_connect
+from core.snapshot import Page, StatusKind
 from reports.store import Store
 from tests.ipv6_servers import DualDNS, dual_http, v4_only_http
 from tests.loopback import Reply

@@ -27,8 +27,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+from core.config import load_config
 from govaudit.cli import main
-from govaudit.config import load_config
 from reports import mail
 from reports.output import write_run_outputs
 from reports.store import Store

@@ -1,4 +1,4 @@
-"""govaudit.browser in real Chromium: hostile pages never hang the pool, names resolve only
+"""core.browser in real Chromium: hostile pages never hang the pool, names resolve only
 through the run's resolver, pages are closed and browsers recycled without leaks."""
 
 from __future__ import annotations
@@ -8,15 +8,15 @@ import time
 import psutil
 import pytest
 
-from govaudit.browser import (
+from core.browser import (
     BrowserPool,
     BrowserSettings,
     BrowserWorker,
     NotTestedReason,
     host_rules_for,
 )
-from govaudit.config import DnsConfig
-from govaudit.dns import Resolver
+from core.config import DnsConfig
+from core.dns import Resolver
 from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.browser

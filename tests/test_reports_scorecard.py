@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from govaudit.config import config_from_dict
+from core.config import config_from_dict
+from core.units import assign_unit
 from reports.scorecard import FAIL, MANUAL, PASS, UNCHECKED, compute_scorecard
-from reports.units import assign_unit
 
 GOOD = {
     "links.broken_homepage": 0,

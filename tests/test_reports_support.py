@@ -9,8 +9,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from govaudit.config import Config, config_from_dict
-from govaudit.snapshot import Page
+from core.config import Config, config_from_dict
+from core.snapshot import Page
 from reports.output import Written, write_run_outputs
 from reports.store import Store
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from govaudit.config import ConfigError, config_from_dict
+from core.config import ConfigError, config_from_dict
 from scheduler import Service, crontab_day_of_week, parse_cron, schedule_entries
 from tests.loopback import LoopbackServer, Reply
 
@@ -339,7 +339,7 @@ def test_sigterm_past_grace_marks_the_run_interrupted(tmp_path, gated):
 
 
 def test_run_timeout_kills_the_child_and_marks_the_run_failed(tmp_path, gated):
-    from govaudit.config import load_config
+    from core.config import load_config
 
     cfg = gated_config(tmp_path, gated, run_timeout=3)
     gated.gate.clear()
@@ -522,7 +522,7 @@ def test_serve_refuses_to_start_without_the_smtp_password(tmp_path, capsys, monk
 
 def test_two_schedules_of_one_site_never_overlap(tmp_path, gated):
     """A weekly full audit and a daily check firing together: the second waits, then runs."""
-    from govaudit.config import load_config
+    from core.config import load_config
 
     cfg = gated_config(tmp_path, gated)
     text = cfg.read_text(encoding="utf-8") + '\n[[schedule]]\nname = "second"\ncron = "0 3 * * *"\n'

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from core.config import ConfigError, config_from_dict
 from govaudit.cli import main
-from govaudit.config import ConfigError, config_from_dict
 from reports.store import Store
 from reports.web import safe_run_path, start_server
 

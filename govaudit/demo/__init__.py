@@ -34,7 +34,7 @@ def _anchor(value: str | None, data_dir: Path) -> date:
 
     Article URLs carry their dates, so later runs keep the first run's anchor: the same
     URLs, the same fingerprints, and the report tells 已整改 from 新发现."""
-    from govaudit.config import ConfigError
+    from core.config import ConfigError
 
     if not value:
         try:
@@ -97,7 +97,7 @@ def _config(demo: Any, data_dir: Path, user_config: str | None) -> Any:
     """The demo's config, with the user's config file (if any) laid over it."""
     import tomllib
 
-    from govaudit.config import ConfigError, config_from_dict
+    from core.config import ConfigError, config_from_dict
 
     data = demo.config_dict(data_dir.resolve())
     if user_config:
@@ -171,7 +171,7 @@ def cli_demo(args: argparse.Namespace) -> int:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 return 0
-        from govaudit.pipeline import audit_site
+        from pipeline.audit import audit_site
 
         config = _config(demo, data_dir, getattr(args, "config", None))
         outcome = audit_site(config, args.out, None, today=anchor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlsplit
 
-from govaudit.config import Config
+from core.config import Config
 
 
 def _prefix_matches(prefix: str, url: str | None) -> bool:

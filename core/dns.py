@@ -20,7 +20,7 @@ import dns.name
 import dns.rdatatype
 import dns.resolver
 
-from govaudit.config import DnsConfig, parse_dns_server, parse_resolve
+from core.config import DnsConfig, parse_dns_server, parse_resolve
 
 
 class DnsFailure(Exception):

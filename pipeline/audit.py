@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from audits.runner import run_audits, validate_plugin_options
-from govaudit.config import Config
-from govaudit.dns import Resolver
+from core.config import Config
+from core.dns import Resolver
 from reports.store import Store
 
 log = logging.getLogger(__name__)

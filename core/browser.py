@@ -14,7 +14,7 @@ next job relaunches the browser. The browser is also recycled after ``recycle_af
 pages, and every page is closed after its job.
 
 Name resolution: Chromium gets ``--host-resolver-rules`` mapping the site's hostnames to
-the addresses our :class:`govaudit.dns.Resolver` gives (so ``--resolve`` and
+the addresses our :class:`core.dns.Resolver` gives (so ``--resolve`` and
 ``--dns-server`` work in the browser too); every other name is unresolvable, and a
 black-hole proxy with a bypass list stops requests to any other host or IP literal.
 """
@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 
 import psutil
 
-from govaudit.dns import Resolver, is_ip
+from core.dns import Resolver, is_ip
 
 log = logging.getLogger(__name__)
 

@@ -2,12 +2,12 @@
 
 The IPv6 audit asks "does this URL answer over IPv6 as it does over IPv4?". Ordinary
 HTTP clients pick the family themselves (happy eyeballs), so here the address is chosen
-first, through the run's :class:`govaudit.dns.Resolver`, and the socket is connected to
+first, through the run's :class:`core.dns.Resolver`, and the socket is connected to
 that address while the request carries the real ``Host`` header (and, for HTTPS, SNI and
 certificate verification against the host name).
 
 Every probe has a short timeout and a deadline, and returns a typed outcome
-(:class:`govaudit.snapshot.LinkStatus`) with timings instead of raising.
+(:class:`core.snapshot.LinkStatus`) with timings instead of raising.
 """
 
 from __future__ import annotations
@@ -32,9 +32,9 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 
-from govaudit import __version__
-from govaudit.dns import Resolver
-from govaudit.snapshot import LinkStatus, StatusKind
+from core import __version__
+from core.dns import Resolver
+from core.snapshot import LinkStatus, StatusKind
 
 REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 DEAD_AFTER_TIMEOUTS = 3  # requests timed out on one address:port before it is given up
