@@ -56,7 +56,7 @@ from sqlalchemy import (
 )
 
 from core.config import Config, ConfigError
-from reports.output import atomic_write
+from reports.files import atomic_write
 from reports.store import Store, create_schema, utcnow
 
 log = logging.getLogger(__name__)
@@ -165,7 +165,7 @@ def unit_file(run_dir: Path, unit: str, ext: str) -> Path | None:
     """The unit's own file written by the reports (``units/<unit>.<ext>``), if present."""
     names = [safe_name(unit)]
     try:
-        from reports.render import unit_filename
+        from reports.bundle import unit_filename
 
         names.insert(0, unit_filename(unit))
     except ImportError:
@@ -278,7 +278,7 @@ class _Tally:
 
 def plan_run_mail(store: Store, config: Config, run_id: int, today: date | None = None) -> MailPlan:
     """Build (but do not send or store) every message of run ``run_id``."""
-    from reports.output import run_document
+    from reports.bundle import run_document
     from reports.views import FindingSet
 
     run_dir = store.data_dir / "runs" / str(run_id)

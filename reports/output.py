@@ -1,26 +1,28 @@
-"""Writing a run's files: findings.json (public contract, schema 1) and report.html.
+"""Writes a run's files: findings.json, report.html, 整改清单.xlsx and each unit's JSON and
+workbook, into the run directory and optionally a copy in ``--out``.
 
-Files are written to a temporary name and renamed into place, so a run that dies while
-writing never leaves a half-written report over the previous good one.
+The one orchestrator of the writers; a run that dies while writing never leaves a
+half-written report over the previous good one.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from core import __version__
 from core.config import Config
-from reports.store import FINDING_COLUMNS, Store, utcnow
-
-SCHEMA_VERSION = 1
+from reports.bundle import ReportBundle, UnitSection, build_bundle, unit_filename
+from reports.files import atomic_writer
+from reports.html import iter_html
+from reports.json_report import run_head, unit_header, write_json
+from reports.store import Store
+from reports.views import FindingSet
+from reports.xlsx import write_workbook
 
 
 @dataclass
@@ -29,103 +31,6 @@ class Written:
     files: list[Path] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)  # active findings per severity
     active_findings: Any = None  # a view of the active findings (reports.views.FindingSet)
-
-
-def atomic_write(path: Path, data: bytes | str) -> None:
-    with atomic_writer(path, binary=True) as fh:
-        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-
-
-@contextmanager
-def atomic_writer(path: Path, binary: bool = False) -> Iterator[IO[Any]]:
-    """A file opened for writing under a temporary name, renamed over ``path`` only when
-    the block finishes: readers see the old file or the whole new one, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        with open(tmp, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-TRACKING_KEYS = ("state", "first_seen", "deadline", "ignored", "overdue", "age_days")
-
-
-def public_current(f: dict[str, Any]) -> dict[str, Any]:
-    """A finding of the run as findings.json lists it (schema 1)."""
-    out = {k: f.get(k) for k in FINDING_COLUMNS}
-    for k in TRACKING_KEYS:
-        if f.get(k) is not None:
-            out[k] = bool(f[k]) if k in ("ignored", "overdue") else f[k]
-    return out
-
-
-def public_finding(f: dict[str, Any]) -> dict[str, Any]:
-    """A fixed finding as findings.json lists it."""
-    return {k: f.get(k) for k in (*FINDING_COLUMNS, "state", "first_seen", "fixed_on")}
-
-
-def run_document(store: Store, run_id: int, status: str) -> dict[str, Any]:
-    """The findings.json document (schema 1) without its finding lists."""
-    row = store.run_row(run_id) or {}
-    finished = row.get("finished_at") or utcnow()
-    return {
-        "schema": SCHEMA_VERSION,
-        "generator": f"govaudit {__version__}",
-        "run": {
-            "id": run_id,
-            "site": row.get("site"),
-            "started_at": _iso(row.get("started_at")),
-            "finished_at": _iso(finished),
-            "status": status,
-            "pages_crawled": row.get("pages_crawled") or 0,
-            "links_checked": row.get("links_checked") or 0,
-            "plugins": row.get("plugins") or [],
-            "errors": [
-                {k: v for k, v in e.items() if k != "traceback"} for e in (row.get("errors") or [])
-            ],
-        },
-    }
-
-
-def write_json_stream(
-    path: Path, head: dict[str, Any], lists: dict[str, Iterable[dict[str, Any]]]
-) -> None:
-    """Write ``head`` with ``lists`` spliced in after "run"/"unit" (one item in memory at a time);
-    the result is the same JSON document as ``dump_json(head | lists)``."""
-    keys = list(head)
-    anchors = [keys.index(k) + 1 for k in ("run", "unit") if k in keys]
-    at = max(anchors) if anchors else len(keys)
-    order = [*keys[:at], *lists, *keys[at:]]
-    with atomic_writer(path) as fh:
-        fh.write("{")
-        for n, key in enumerate(order):
-            fh.write(",\n  " if n else "\n  ")
-            fh.write(json.dumps(key, ensure_ascii=False) + ": ")
-            if key in lists:
-                fh.write("[")
-                empty = True
-                for item in lists[key]:
-                    fh.write("\n    " if empty else ",\n    ")
-                    fh.write(_indent(dump_json(item), "    "))
-                    empty = False
-                fh.write("]" if empty else "\n  ]")
-            else:
-                fh.write(_indent(dump_json(head[key]), "  "))
-        fh.write("\n}\n")
-
-
-def _indent(text: str, prefix: str) -> str:
-    return text.replace("\n", "\n" + prefix)
-
-
-def _iso(value: Any) -> str | None:
-    return value.isoformat(timespec="seconds") + "Z" if value is not None else None
 
 
 def write_run_outputs(
@@ -137,11 +42,9 @@ def write_run_outputs(
     final_status: str = "succeeded",
 ) -> Written:
     """Write every output file of a run into its run directory, then copy to ``out_dir``."""
-    from reports import render
-
     run_dir = store.run_dir(run_id)
-    bundle = render.build_bundle(store, run_id, config, today=today, status=final_status)
-    files = render.write_all(bundle, run_dir)
+    bundle = build_bundle(store, run_id, config, today=today, status=final_status)
+    files = write_all(bundle, run_dir)
     counts = {"error": 0, "warning": 0, "info": 0}
     active = bundle.active_findings
     counts.update(active.count_by("severity"))
@@ -166,5 +69,48 @@ def write_run_outputs(
     return written
 
 
-def dump_json(doc: Any) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=2, default=str)
+def write_all(bundle: ReportBundle, run_dir: Path) -> list[Path]:
+    """Write every file of the run, each streamed from the store to disk."""
+    files: list[Path] = []
+
+    def json_doc(rel: str, head: dict[str, Any], current: FindingSet, fixed: FindingSet) -> None:
+        path = run_dir / rel
+        write_json(path, head, current, fixed)
+        files.append(path)
+
+    def put(rel: str, chunks: Iterable[str]) -> None:
+        path = run_dir / rel
+        with atomic_writer(path) as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+        files.append(path)
+
+    def xlsx(rel: str, sections: list[UnitSection]) -> None:
+        path = run_dir / rel
+        with atomic_writer(path, binary=True) as fh:
+            write_workbook(bundle, sections, fh)
+        files.append(path)
+
+    def put_copy(rel: str, source: Path) -> None:
+        path = run_dir / rel
+        with atomic_writer(path, binary=True) as fh, open(source, "rb") as src:
+            shutil.copyfileobj(src, fh)
+        files.append(path)
+
+    json_doc("findings.json", run_head(bundle), bundle.findings, bundle.fixed)
+    put("report.html", iter_html(bundle))
+    xlsx("整改清单.xlsx", bundle.units)
+    seen: set[str] = set()
+    for section in bundle.units:
+        stem = unit_filename(section.name)
+        while stem in seen:
+            stem += "_"
+        seen.add(stem)
+        json_doc(
+            f"units/{stem}.json", unit_header(bundle, section), section.findings, section.fixed
+        )
+        if len(bundle.units) == 1:  # the unit's workbook is the full one: same sheets
+            put_copy(f"units/{stem}.xlsx", run_dir / "整改清单.xlsx")
+        else:
+            xlsx(f"units/{stem}.xlsx", [section])
+    return files

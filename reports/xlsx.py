@@ -7,17 +7,15 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from copy import copy
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from reports.bundle import ReportBundle, UnitSection
 from reports.tracking import STATE_ZH
-
-if TYPE_CHECKING:
-    from reports.render import ReportBundle, UnitSection
 
 COLUMNS = [
     "序号",
