@@ -21,13 +21,10 @@ Crash safety:
 
 from __future__ import annotations
 
-import argparse
-import ctypes
 import functools
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -48,6 +45,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from core.config import Config, ConfigError, ScheduleEntry
+from pipeline.processes import (
+    _die_with_parent,
+    kill_tree,
+    live_runs,
+    process_alive,
+    recover_interrupted_runs,
+)
 from reports.store import Store, runs
 
 log = logging.getLogger("govaudit.scheduler")
@@ -162,95 +166,6 @@ def schedule_entries(config: Config, timezone: Any = None) -> dict[str, tuple[Sc
             raise ConfigError(f"schedule[{i}].cron ({key}): {exc}") from None
         out[key] = (entry, trigger)
     return out
-
-
-# ---- processes ----------------------------------------------------------------------------
-
-
-def _utc_ts(value: datetime) -> float:
-    return value.replace(tzinfo=UTC).timestamp() if value.tzinfo is None else value.timestamp()
-
-
-def process_alive(pid: int | None, started_at: datetime | None = None) -> bool:
-    """Is ``pid`` running — and, with ``started_at``, the same process (not a reused pid)?"""
-    if not pid:
-        return False
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return False
-        if started_at is not None and proc.create_time() > _utc_ts(started_at) + 2:
-            return False  # the pid was reused by a process started after the run
-        return True
-    except (psutil.NoSuchProcess, psutil.AccessDenied, ProcessLookupError):
-        return False
-
-
-def recover_interrupted_runs(store: Store) -> list[int]:
-    """Runs left ``running`` by a process that no longer exists → failed, with the reason."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(runs.c.id, runs.c.pid, runs.c.started_at).where(runs.c.status == "running")
-        ).all()
-    recovered = []
-    for run_id, pid, started_at in rows:
-        if process_alive(pid, started_at):
-            continue
-        store.finish_run(run_id, "failed")
-        store.add_run_error(
-            run_id,
-            {"stage": "service", "error": f"interrupted: process {pid} no longer exists"},
-        )
-        log.warning(
-            "run %s was interrupted (process %s no longer exists): marked failed", run_id, pid
-        )
-        recovered.append(run_id)
-    return recovered
-
-
-def live_runs(store: Store, site: str) -> list[tuple[int, int]]:
-    """(run id, pid) of this site's runs whose process is still alive."""
-    with store.engine.connect() as conn:
-        rows = conn.execute(
-            select(runs.c.id, runs.c.pid, runs.c.started_at).where(
-                runs.c.status == "running", runs.c.site == site
-            )
-        ).all()
-    return [(r, p) for r, p, s in rows if process_alive(p, s)]
-
-
-try:  # loaded in the parent: the forked child must not dlopen (other threads may hold locks)
-    _prctl = ctypes.CDLL(None, use_errno=True).prctl
-except (OSError, AttributeError):  # pragma: no cover - not Linux
-    _prctl = None
-
-
-def _die_with_parent(parent: int) -> None:  # pragma: no cover - runs in the forked child
-    """In the child before exec: SIGKILL me when the service dies (Linux PR_SET_PDEATHSIG).
-    If the service already died between fork and here, exit at once."""
-    if _prctl is not None:
-        _prctl(1, signal.SIGKILL)
-    if os.getppid() != parent:
-        os._exit(1)
-
-
-def kill_tree(proc: subprocess.Popen) -> None:
-    """SIGKILL the child and everything it started (Chromium, Playwright's driver …)."""
-    try:
-        victims = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.NoSuchProcess:
-        victims = []
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    for p in victims:
-        try:
-            p.kill()
-        except psutil.NoSuchProcess:
-            pass
-    proc.kill()
-    proc.wait()
 
 
 @dataclass
@@ -646,78 +561,6 @@ def _tail(path: Path, lines: int = 5) -> str:
         return ""
 
 
-# ---- CLI ----------------------------------------------------------------------------------
-
-
-def _fmt_time(value: Any) -> str:
-    if value is None:
-        return "paused"
-    if isinstance(value, (int, float)):
-        value = datetime.fromtimestamp(value, UTC)
-    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
-def cli_serve(args: argparse.Namespace) -> int:
-    """``govaudit serve --config FILE``: run until SIGTERM/SIGINT, then exit 0."""
-    from govaudit.cli import build_config
-
-    if not getattr(args, "config", None):
-        raise ConfigError("serve needs --config FILE (the scheduled audits read it)")
-    config = build_config(args)
-    config.homepage  # noqa: B018 - raises ConfigError naming site.urls when missing
-    grace = stop_grace()
-    from reports.web import token_for
-
-    token_for(config)  # refuse to start without a token when not on loopback
-    from reports import mail
-
-    if mail.smtp_configured(config) and not config.mail.dry_run:
-        try:
-            mail.smtp_password(config)  # refuse to start when the password variable is unset
-        except mail.MailError as exc:
-            raise ConfigError(str(exc)) from None
-    if not getattr(args, "verbose", False):
-        logging.getLogger().setLevel(logging.INFO)
-        logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    service = Service(Path(args.config), config)
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: Any) -> None:
-        log.info("received %s: stopping", signal.Signals(signum).name)
-        stop.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
-    try:
-        try:
-            service.start()
-        except OSError as exc:
-            service.stop(0)
-            print(
-                f"govaudit: cannot serve on {config.serve.host}:{config.serve.port}: {exc}",
-                file=sys.stderr,
-            )
-            return 2
-        except BaseException:
-            service.stop(0)
-            raise
-        print(f"govaudit serve: reports at {service.web.url}", flush=True)
-        for job in service.job_list():
-            print(
-                f"  {job['name']}: {job['cron']}, next run {_fmt_time(job['next_run'])}", flush=True
-            )
-        if not service.entries:
-            print("  no [[schedule]] in the config: only serving reports", flush=True)
-        while not stop.wait(0.5):
-            pass
-        print(f"govaudit serve: stopping (a running audit gets {grace:g} s)", flush=True)
-        service.stop(grace)
-        print("govaudit serve: stopped", flush=True)
-        return 0
-    finally:
-        for s, handler in previous.items():
-            signal.signal(s, handler)
-
-
 def stored_jobs(store: Store) -> dict[str, Any]:
     """Jobs in the database, read without starting a scheduler."""
     jobstore = SQLAlchemyJobStore(engine=store.engine, tablename=JOBS_TABLE)
@@ -725,11 +568,33 @@ def stored_jobs(store: Store) -> dict[str, Any]:
     return {job.id: job for job in jobstore.get_all_jobs()}
 
 
-def cli_schedule(args: argparse.Namespace) -> int:
-    """``govaudit schedule list``: each schedule with its next run time."""
-    from govaudit.cli import build_config
+def preflight(config: Config) -> None:
+    """Refuse to start, with a ConfigError naming the fix, when the service could not work:
+    no start URL, no token off loopback, an SMTP password variable that is unset."""
+    from reports import mail
+    from reports.web import token_for
 
-    config = build_config(args)
+    config.homepage  # noqa: B018 - raises ConfigError naming site.urls when missing
+    token_for(config)  # refuse to start without a token when not on loopback
+    if mail.smtp_configured(config) and not config.mail.dry_run:
+        try:
+            mail.smtp_password(config)  # refuse to start when the password variable is unset
+        except mail.MailError as exc:
+            raise ConfigError(str(exc)) from None
+
+
+@dataclass
+class ScheduleRow:
+    key: str
+    cron: str
+    next_run: Any  # datetime, timestamp or None (paused)
+    registered: bool  # the service has this entry, as configured, in its job store
+    scope: str
+
+
+def schedule_status(config: Config) -> tuple[int, bool, list[ScheduleRow], list[str]]:
+    """(service pid, running?, each configured schedule, stored jobs no longer configured),
+    read from the database without starting a scheduler."""
     store = Store.in_dir(config.data_dir)
     entries = schedule_entries(config)
     jobs = stored_jobs(store)
@@ -738,23 +603,16 @@ def cli_schedule(args: argparse.Namespace) -> int:
         pid = int((store.data_dir / PID_FILE).read_text().strip())
     except (OSError, ValueError):
         pass
-    running = process_alive(pid)
-    print(f"service: {'running (pid ' + str(pid) + ')' if running else 'not running'}")
-    if not entries:
-        print("no [[schedule]] entries in the config")
     now = datetime.now(UTC)
+    rows = []
     for key, (entry, trigger) in entries.items():
         job = jobs.pop(JOB_PREFIX + key, None)
         scope = ",".join(entry.plugins) if entry.plugins else "all plugins"
         if entry.max_pages:
             scope += f", max {entry.max_pages} pages"
         if job is not None and job.kwargs.get("spec") == entry.model_dump():
-            nxt = _fmt_time(job.next_run_time)
-            note = "" if running else " (when the service runs)"
+            rows.append(ScheduleRow(key, entry.cron, job.next_run_time, True, scope))
         else:
-            nxt = _fmt_time(trigger.get_next_fire_time(None, now))
-            note = " (not registered yet: start 'govaudit serve')"
-        print(f"{key:<16} {entry.cron:<20} next {nxt}{note}  [{scope}]")
-    for job_id in jobs:
-        print(f"{job_id:<16} (not in the config; removed when the service starts)")
-    return 0
+            nxt = trigger.get_next_fire_time(None, now)
+            rows.append(ScheduleRow(key, entry.cron, nxt, False, scope))
+    return pid, process_alive(pid), rows, list(jobs)

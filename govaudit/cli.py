@@ -12,7 +12,7 @@ import importlib
 import logging
 import os
 import sys
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -161,6 +161,159 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ignore(args: argparse.Namespace) -> int:
+    """``govaudit ignore FINGERPRINT --reason … [--until YYYY-MM-DD]``."""
+    from datetime import datetime, time
+
+    from reports.store import Store
+    from reports.tracking import DecisionError, ignore_finding
+
+    config = build_config(args)
+    fingerprint = args.fingerprint.strip()
+    reason = (args.reason or "").strip()
+    if not reason:
+        print(
+            "govaudit: ignore: --reason must say why (it is shown in the reports)", file=sys.stderr
+        )
+        return 2
+    until: datetime | None = None
+    if args.until:
+        try:
+            until = datetime.combine(date.fromisoformat(args.until), time(23, 59, 59))
+        except ValueError:
+            print(f"govaudit: ignore: --until {args.until!r} is not YYYY-MM-DD", file=sys.stderr)
+            return 2
+    try:
+        decision, found = ignore_finding(Store.in_dir(config.data_dir), fingerprint, reason, until)
+    except DecisionError as exc:
+        print(f"govaudit: ignore: {exc}", file=sys.stderr)
+        return 2
+    when = f"until {args.until}" if until else "for good"
+    print(
+        f"decision {decision}: ignoring {fingerprint} ({found['rule']}: {found['message']}) {when}"
+    )
+    return 0
+
+
+def cmd_recheck(args: argparse.Namespace) -> int:
+    """``govaudit recheck RUN [--unit X]``: re-test the open findings' pages only."""
+    from pipeline.recheck import RecheckError, recheck, run_config
+
+    config = build_config(args)
+    if not getattr(args, "config", None):
+        # Without --config, recheck with the settings the run was made with.
+        config = run_config(config, args.run)
+    try:
+        outcome = recheck(
+            config, args.run, unit=args.unit, out_dir=args.out, today=_today(args.today)
+        )
+    except RecheckError as exc:
+        print(f"govaudit: cannot recheck: {exc}", file=sys.stderr)
+        return 2
+    c = outcome["counts"]
+    print(
+        f"复查 {outcome['run_id']}（基于运行 {args.run}）：复查页面 {outcome['pages']} 个，"
+        f"已整改 {c['fixed']} 项，仍未整改 {c['open']} 项，新发现 {c['new']} 项"
+    )
+    print(f"report: {outcome['out_dir'] / 'report.html'}")
+    return 1 if outcome["errors_open"] else 0
+
+
+def cmd_mail(args: argparse.Namespace) -> int:
+    """``govaudit mail [RUN] [--dry-run]``: 0 all delivered, 1 something not delivered."""
+    from reports import mail
+
+    config = build_config(args)
+    try:
+        return mail.mail_run(config, args.run, args.dry_run, say=print)
+    except mail.MailError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def _fmt_time(value: Any) -> str:
+    if value is None:
+        return "paused"
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, UTC)
+    return value.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """``govaudit serve --config FILE``: run until SIGTERM/SIGINT, then exit 0."""
+    import signal
+    import threading
+
+    from scheduler import Service, preflight, stop_grace
+
+    if not getattr(args, "config", None):
+        raise ConfigError("serve needs --config FILE (the scheduled audits read it)")
+    config = build_config(args)
+    grace = stop_grace()
+    preflight(config)
+    if not getattr(args, "verbose", False):
+        logging.getLogger().setLevel(logging.INFO)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    service = Service(Path(args.config), config)
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        logging.getLogger("govaudit.scheduler").info(
+            "received %s: stopping", signal.Signals(signum).name
+        )
+        stop.set()
+
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        try:
+            service.start()
+        except OSError as exc:
+            service.stop(0)
+            print(
+                f"govaudit: cannot serve on {config.serve.host}:{config.serve.port}: {exc}",
+                file=sys.stderr,
+            )
+            return 2
+        except BaseException:
+            service.stop(0)
+            raise
+        print(f"govaudit serve: reports at {service.web.url}", flush=True)
+        for job in service.job_list():
+            print(
+                f"  {job['name']}: {job['cron']}, next run {_fmt_time(job['next_run'])}", flush=True
+            )
+        if not service.entries:
+            print("  no [[schedule]] in the config: only serving reports", flush=True)
+        while not stop.wait(0.5):
+            pass
+        print(f"govaudit serve: stopping (a running audit gets {grace:g} s)", flush=True)
+        service.stop(grace)
+        print("govaudit serve: stopped", flush=True)
+        return 0
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    """``govaudit schedule list``: each schedule with its next run time."""
+    from scheduler import schedule_status
+
+    config = build_config(args)
+    pid, running, rows, orphans = schedule_status(config)
+    print(f"service: {'running (pid ' + str(pid) + ')' if running else 'not running'}")
+    if not rows:
+        print("no [[schedule]] entries in the config")
+    for row in rows:
+        if row.registered:
+            note = "" if running else " (when the service runs)"
+        else:
+            note = " (not registered yet: start 'govaudit serve')"
+        print(f"{row.key:<16} {row.cron:<20} next {_fmt_time(row.next_run)}{note}  [{row.scope}]")
+    for job_id in orphans:
+        print(f"{job_id:<16} (not in the config; removed when the service starts)")
+    return 0
+
+
 def _delegate(module: str, func: str) -> Any:
     """Commands implemented next to what they drive (reports/, scheduler.py)."""
 
@@ -232,7 +385,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--reason", required=True)
     p.add_argument("--until", help="accept until YYYY-MM-DD (default: for good)")
     _common(p)
-    p.set_defaults(func=_delegate("reports.tracking", "cli_ignore"))
+    p.set_defaults(func=cmd_ignore)
 
     p = sub.add_parser(
         "recheck", help="re-test only the open findings of a run and mark what is fixed"
@@ -242,7 +395,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", "-o")
     p.add_argument("--today")
     _common(p)
-    p.set_defaults(func=_delegate("reports.tracking", "cli_recheck"))
+    p.set_defaults(func=cmd_recheck)
 
     p = sub.add_parser(
         "mail", help="send (or with --dry-run write .eml for) each unit's list of a run"
@@ -250,16 +403,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("run", type=int, nargs="?", help="run id (default: the last good run)")
     p.add_argument("--dry-run", action="store_true")
     _common(p)
-    p.set_defaults(func=_delegate("reports.mail", "cli_mail"))
+    p.set_defaults(func=cmd_mail)
 
     p = sub.add_parser("serve", help="run the scheduler and serve the reports over HTTP")
     _common(p)
-    p.set_defaults(func=_delegate("scheduler", "cli_serve"))
+    p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("schedule", help="show scheduled jobs")
     p.add_argument("action", choices=["list"])
     _common(p)
-    p.set_defaults(func=_delegate("scheduler", "cli_schedule"))
+    p.set_defaults(func=cmd_schedule)
 
     p = sub.add_parser("demo", help="serve the bundled demo bureau site and audit it")
     p.add_argument("--out", "-o", default="out/demo")

@@ -1,4 +1,4 @@
-"""Run-to-run tracking: new / still open / fixed, first-seen dates, deadlines, ignore, recheck.
+"""Run-to-run tracking: new / still open / fixed, first-seen dates, deadlines, decisions.
 
 A finding is the same finding across runs when its fingerprint is the same. Each run
 remembers, in its ``site_data``, the date it was taken as of (``report.as_of``) and the
@@ -12,11 +12,7 @@ days); dates outside the calendar's years fall back to Monday–Friday.
 
 from __future__ import annotations
 
-import argparse
 import logging
-import os
-import sys
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache, partial
@@ -302,27 +298,16 @@ def history(store: Store, site: str, upto: int, limit: int, today: date) -> list
     return out
 
 
-# ---- govaudit ignore ---------------------------------------------------------------
-def cli_ignore(args: argparse.Namespace) -> int:
-    """``govaudit ignore FINGERPRINT --reason … [--until YYYY-MM-DD]``."""
-    from govaudit.cli import build_config
+# ---- decisions ---------------------------------------------------------------------
+class DecisionError(Exception):
+    """The decision cannot be recorded (no such finding)."""
 
-    config = build_config(args)
-    store = Store.in_dir(config.data_dir)
-    fingerprint = args.fingerprint.strip()
-    reason = (args.reason or "").strip()
-    if not reason:
-        print(
-            "govaudit: ignore: --reason must say why (it is shown in the reports)", file=sys.stderr
-        )
-        return 2
-    until: datetime | None = None
-    if args.until:
-        try:
-            until = datetime.combine(date.fromisoformat(args.until), time(23, 59, 59))
-        except ValueError:
-            print(f"govaudit: ignore: --until {args.until!r} is not YYYY-MM-DD", file=sys.stderr)
-            return 2
+
+def ignore_finding(
+    store: Store, fingerprint: str, reason: str, until: datetime | None = None
+) -> tuple[int, dict[str, Any]]:
+    """Record a decision to ignore ``fingerprint`` (later runs honour it); returns the
+    decision id and the finding it names (rule, message, site)."""
     q = (
         select(findings_table.c.rule, findings_table.c.message, runs_table.c.site)
         .join(runs_table, runs_table.c.id == findings_table.c.run_id)
@@ -333,182 +318,9 @@ def cli_ignore(args: argparse.Namespace) -> int:
     with store.engine.connect() as conn:
         found = conn.execute(q).first()
     if found is None:
-        print(
-            f"govaudit: ignore: no finding with fingerprint {fingerprint!r} in {store.path} "
-            "(see findings.json or the 问题编号 column of 整改清单.xlsx)",
-            file=sys.stderr,
+        raise DecisionError(
+            f"no finding with fingerprint {fingerprint!r} in {store.path} "
+            "(see findings.json or the 问题编号 column of 整改清单.xlsx)"
         )
-        return 2
     decision = store.add_decision(fingerprint, reason, until=until, site=found.site)
-    when = f"until {args.until}" if until else "for good"
-    print(f"decision {decision}: ignoring {fingerprint} ({found.rule}: {found.message}) {when}")
-    return 0
-
-
-# ---- govaudit recheck --------------------------------------------------------------
-def pages_to_recheck(items: Iterable[dict[str, Any]]) -> list[str]:
-    """The pages whose re-fetch proves or disproves these findings (order kept, no repeats)."""
-    out: dict[str, None] = {}
-    for f in items:
-        target = f.get("page") or f.get("url")
-        if target and str(target).startswith(("http://", "https://")):
-            out[str(target)] = None
-    return list(out)
-
-
-def cli_recheck(args: argparse.Namespace) -> int:
-    """``govaudit recheck RUN [--unit X]``: re-test the open findings' pages only."""
-    from govaudit.cli import _today, build_config
-
-    config = build_config(args)
-    if not getattr(args, "config", None):
-        # Without --config, recheck with the settings the run was made with (DNS overrides,
-        # timeouts, plugin options, unit map), keeping this invocation's data directory.
-        from core.config import config_from_dict
-
-        row = Store.in_dir(config.data_dir).run_row(args.run)
-        if row and row.get("config"):
-            stored = dict(row["config"]) | {"data_dir": config.data_dir}
-            config = config_from_dict(stored, f"run {args.run}")
-    try:
-        outcome = recheck(
-            config, args.run, unit=args.unit, out_dir=args.out, today=_today(args.today)
-        )
-    except RecheckError as exc:
-        print(f"govaudit: cannot recheck: {exc}", file=sys.stderr)
-        return 2
-    c = outcome["counts"]
-    print(
-        f"复查 {outcome['run_id']}（基于运行 {args.run}）：复查页面 {outcome['pages']} 个，"
-        f"已整改 {c['fixed']} 项，仍未整改 {c['open']} 项，新发现 {c['new']} 项"
-    )
-    print(f"report: {outcome['out_dir'] / 'report.html'}")
-    return 1 if outcome["errors_open"] else 0
-
-
-class RecheckError(Exception):
-    """The recheck cannot start (unknown run, nothing to recheck)."""
-
-
-def recheck(
-    config: Config,
-    parent_run: int,
-    unit: str | None = None,
-    out_dir: str | None = None,
-    today: date | None = None,
-) -> dict[str, Any]:
-    """Crawl only the pages of ``parent_run``'s open findings (depth 0) in this process,
-    re-run the plugins of the affected rules, and record a ``recheck`` run."""
-    from audits.runner import all_rules, run_audits
-    from core.config import config_from_dict
-    from core.dns import Resolver
-    from crawler import run_crawl
-    from reports.output import write_run_outputs
-
-    store = Store.in_dir(config.data_dir)
-    parent = store.run_row(parent_run)
-    if parent is None:
-        raise RecheckError(f"no run {parent_run} in {store.path}")
-    if parent["status"] != "succeeded":
-        raise RecheckError(f"run {parent_run} did not succeed ({parent['status']})")
-    as_of = today or date.today()
-    decisions = decisions_for(store, parent["site"], as_of)
-    parent_findings = store.findings(parent_run)
-    in_scope = [
-        f
-        for f in parent_findings
-        if f["fingerprint"] not in decisions and (unit is None or f["unit"] == unit)
-    ]
-    if not in_scope:
-        which = f" of unit {unit!r}" if unit else ""
-        raise RecheckError(f"run {parent_run} has no open findings{which} to recheck")
-    rule_plugins = {rid: plugin for rid, (plugin, _spec) in all_rules().items()}
-    plugins = sorted({rule_plugins.get(f["rule"], f["plugin"]) for f in in_scope} - {None, ""})
-    homepage = (parent.get("start_urls") or [parent["site"]])[0]
-    pages = [homepage, *[p for p in pages_to_recheck(in_scope) if p != homepage]]
-
-    data = config.model_dump(mode="python")
-    data["site"]["urls"] = pages
-    data["site"]["sitemap"] = None
-    data["crawl"]["max_depth"] = 0
-    data["crawl"]["max_pages"] = len(pages)
-    sub_config = config_from_dict(data, "recheck")
-    run_id = store.create_run(
-        site=parent["site"],
-        config=sub_config.model_dump(mode="json"),
-        start_urls=pages,
-        kind="recheck",
-        parent_run=parent_run,
-        pid=os.getpid(),
-    )
-    try:
-        resolver = Resolver(config.dns, timeout=min(config.crawl.timeout, 10))
-        stats = run_crawl(sub_config, store, run_id, resolver=resolver, progress=_progress)
-        store.update_run(run_id, pages_crawled=stats.pages, links_checked=stats.links_checked)
-        snapshot = store.snapshot(run_id)
-        fetched: set[str] = set()
-        for page in snapshot.pages(with_html=False):
-            if page.status_code and page.status_code < 400:
-                fetched.update({page.url, page.final_url})
-        result = run_audits(
-            store, run_id, sub_config, plugins, today=as_of, resolver=resolver, progress=_progress
-        )
-        for err in result.errors:
-            store.add_run_error(run_id, err)
-        scope_fps = {f["fingerprint"] for f in in_scope}
-        affected_rules = {f["rule"] for f in in_scope}
-
-        def covered(f: dict[str, Any]) -> bool:
-            where = f.get("page") or f.get("url")
-            return bool(where) and where in fetched
-
-        merged: list[dict[str, Any]] = []
-        kept: set[str] = set()
-        for f in result.findings:
-            # Still there, or a new page-level finding on a rechecked page: keep. Site-level
-            # findings from a partial snapshot are not trustworthy unless already known.
-            if f["fingerprint"] in scope_fps or (
-                f["page"] and f["page"] in fetched and f["rule"] in affected_rules
-            ):
-                merged.append(f)
-                kept.add(f["fingerprint"])
-        for f in parent_findings:
-            if f["fingerprint"] in kept:
-                continue
-            if f["fingerprint"] in scope_fps and covered(f):
-                continue  # rechecked and gone: fixed
-            merged.append(f)  # not rechecked (other unit, ignored, page not fetched)
-            kept.add(f["fingerprint"])
-        store.replace_findings(run_id, merged)
-        site_data = {
-            k: v for k, v in (parent.get("site_data") or {}).items() if not k.startswith("report.")
-        }
-        site_data["report.recheck"] = {
-            "parent_run": parent_run,
-            "unit": unit,
-            "pages": sorted(fetched),
-            "rules": sorted(affected_rules),
-        }
-        store.update_run(run_id, plugins=result.plugins, site_data=site_data)
-        written = write_run_outputs(store, run_id, config, out_dir, today=as_of)
-        store.finish_run(run_id, "succeeded")
-    except BaseException as exc:
-        store.finish_run(run_id, "failed")
-        store.add_run_error(run_id, {"stage": "recheck", "error": f"{type(exc).__name__}: {exc}"})
-        raise
-    states = {"new": 0, "open": 0, "fixed": 0}
-    tracked = track(store, run_id, config, as_of, persist=False)
-    for f in tracked.active:
-        states[f["state"]] += 1
-    states["fixed"] = len(tracked.fixed)
-    return {
-        "run_id": run_id,
-        "pages": len(fetched),
-        "counts": states,
-        "out_dir": written.out_dir,
-        "errors_open": written.counts.get("error", 0),
-    }
-
-
-def _progress(message: str) -> None:
-    print(f"[govaudit] {message}", file=sys.stderr, flush=True)
+    return decision, {"rule": found.rule, "message": found.message, "site": found.site}
