@@ -14,7 +14,6 @@ import sqlite3
 import threading
 import time
 import weakref
-import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,19 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    MetaData,
-    String,
     Table,
-    Text,
-    case,
     create_engine,
     event,
     func,
@@ -43,207 +31,51 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
-from core.snapshot import Link, LinkCheck, LinkStatus, Page, RunInfo, StatusKind
+from core.snapshot import Link, LinkCheck, Page, RunInfo
+from reports.schema import (
+    CHECK_COLUMNS,
+    FINDING_COLUMNS,
+    FINDING_ORDER,
+    LINK_COLUMNS,
+    PAGE_COLUMNS,
+    SEVERITY_RANK,
+    TRACKING_COLUMNS,
+    checks,
+    create_schema,
+    decisions,
+    findings,
+    links,
+    metadata,
+    migrate,
+    pages,
+    runs,
+)
+from reports.snapshots import StoredSnapshot, pack_html, run_info
+
+# Re-exported: the tables and column lists are read through the store's module too.
+__all__ = [
+    "CHECK_COLUMNS",
+    "FINDING_COLUMNS",
+    "FINDING_ORDER",
+    "LINK_COLUMNS",
+    "PAGE_COLUMNS",
+    "SEVERITY_RANK",
+    "TRACKING_COLUMNS",
+    "Store",
+    "StoredSnapshot",
+    "checks",
+    "close_all",
+    "create_schema",
+    "decisions",
+    "findings",
+    "links",
+    "pages",
+    "runs",
+    "utcnow",
+]
 
 log = logging.getLogger(__name__)
-
-metadata = MetaData()
-
-runs = Table(
-    "runs",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("site", String, nullable=False, index=True),
-    Column("started_at", DateTime, nullable=False),
-    Column("finished_at", DateTime),
-    Column("status", String, nullable=False),  # running | succeeded | failed | interrupted
-    Column("pages_crawled", Integer, default=0),
-    Column("links_checked", Integer, default=0),
-    Column("config", JSON),
-    Column("plugins", JSON),
-    Column("errors", JSON),
-    Column("start_urls", JSON),
-    Column("kind", String, default="audit"),  # audit | reaudit | recheck
-    Column("parent_run", Integer),  # for reaudit/recheck: the run whose snapshot was used
-    Column("pid", Integer),  # the process doing the run (crash detection)
-    Column("site_data", JSON),  # site-level figures from plugins (for the scorecard)
-)
-
-pages = Table(
-    "pages",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
-    Column("url", String, nullable=False),
-    Column("final_url", String, nullable=False),
-    Column("status_code", Integer),
-    Column("content_type", String),
-    Column("encoding", String),
-    Column("title", String),
-    Column("depth", Integer),
-    Column("size", Integer),
-    Column("fetched_at", DateTime),
-    Column("rendered", Boolean, default=False),
-    Column("html_z", LargeBinary),
-    Column("meta", JSON),
-    Index("ix_pages_run_url", "run_id", "url"),
-    Index("ix_pages_run_final", "run_id", "final_url"),
-)
-
-links = Table(
-    "links",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
-    Column("source", String, nullable=False),
-    Column("target", String, nullable=False),
-    Column("tag", String),
-    Column("text", String),
-    Column("internal", Boolean),
-    Column("raw", String),
-    Index("ix_links_run_source", "run_id", "source"),
-    Index("ix_links_run_target", "run_id", "target"),
-)
-
-checks = Table(
-    "checks",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
-    Column("url", String, nullable=False),
-    Column("kind", String, nullable=False),
-    Column("code", Integer),
-    Column("detail", Text),
-    Column("final_url", String),
-    Column("redirects", JSON),
-    Column("elapsed_ms", Integer),
-    Column("content_type", String),
-    Column("method", String),
-    Column("soft_404", Boolean, default=False),
-    Index("ix_checks_run_url", "run_id", "url"),
-)
-
-findings = Table(
-    "findings",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
-    Column("plugin", String),
-    Column("rule", String, nullable=False),
-    Column("severity", String, nullable=False),
-    Column("url", String),
-    Column("page", String),
-    Column("message", Text),
-    Column("evidence", JSON),
-    Column("unit", String),
-    Column("fingerprint", String, nullable=False),
-    # Tracking annotations (reports/tracking.py), written when the run's reports are made,
-    # so reports stream findings from here instead of holding them all in memory.
-    Column("state", String),  # new | open
-    Column("first_seen", String),  # YYYY-MM-DD
-    Column("deadline", String),
-    Column("age_days", Integer),
-    Column("overdue", Boolean),
-    Column("ignored", Boolean),
-    Column("ignore_reason", Text),
-    Column("ignore_until", String),
-    Index("ix_findings_run", "run_id"),
-    Index("ix_findings_fp", "fingerprint"),
-    Index("ix_findings_run_fp", "run_id", "fingerprint"),
-)
-
-FINDING_COLUMNS = [
-    "plugin",
-    "rule",
-    "severity",
-    "url",
-    "page",
-    "message",
-    "evidence",
-    "unit",
-    "fingerprint",
-]
-TRACKING_COLUMNS = [
-    "state",
-    "first_seen",
-    "deadline",
-    "age_days",
-    "overdue",
-    "ignored",
-    "ignore_reason",
-    "ignore_until",
-]
-# Severity order of findings everywhere (errors first), as a SQL expression.
-SEVERITY_RANK = case({"error": 0, "warning": 1, "info": 2}, value=findings.c.severity, else_=3)
-FINDING_ORDER = (
-    SEVERITY_RANK,
-    findings.c.rule,
-    func.coalesce(findings.c.page, ""),
-    func.coalesce(findings.c.url, ""),
-    findings.c.id,
-)
-
-decisions = Table(  # govaudit ignore: decisions later runs honour
-    "decisions",
-    metadata,
-    Column("id", Integer, primary_key=True),
-    Column("site", String),
-    Column("fingerprint", String, nullable=False, index=True),
-    Column("reason", Text),
-    Column("until", DateTime),  # accept-until; None = for good
-    Column("created_at", DateTime),
-    Column("revoked", Boolean, default=False),
-)
-
-
-PAGE_COLUMNS = [
-    "run_id",
-    "url",
-    "final_url",
-    "status_code",
-    "content_type",
-    "encoding",
-    "title",
-    "depth",
-    "size",
-    "fetched_at",
-    "rendered",
-    "html_z",
-    "meta",
-]
-LINK_COLUMNS = ["run_id", "source", "target", "tag", "text", "internal", "raw"]
-CHECK_COLUMNS = [
-    "run_id",
-    "url",
-    "kind",
-    "code",
-    "detail",
-    "final_url",
-    "redirects",
-    "elapsed_ms",
-    "content_type",
-    "method",
-    "soft_404",
-]
-
-
-def create_schema(engine: Engine, meta: MetaData) -> None:
-    """``create_all`` that tolerates another process creating the same tables at once.
-
-    SQLite's check-then-create is not atomic: two runs starting on a fresh data directory
-    can both see a table missing; the loser gets "already exists" and simply checks again.
-    """
-    for attempt in range(5):
-        try:
-            meta.create_all(engine)
-            return
-        except OperationalError as exc:
-            if "already exists" not in str(exc) or attempt == 4:
-                raise
-            time.sleep(0.05 * (attempt + 1))
-
 
 # Engines, not stores: a Store may be gone while its engine (held in reference cycles)
 # still keeps connections open.
@@ -272,34 +104,8 @@ def _wal_mode(cur: Any) -> None:
             time.sleep(0.02 + random.random() * 0.05)
 
 
-def _migrate(engine: Engine) -> None:
-    """Bring a data directory made by an older govaudit up to this schema (add-only)."""
-    with engine.begin() as conn:
-        have = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(findings)")}
-        for name in TRACKING_COLUMNS:
-            if name not in have:
-                column = findings.c[name]
-                kind = column.type.compile(dialect=engine.dialect)
-                try:
-                    conn.exec_driver_sql(f"ALTER TABLE findings ADD COLUMN {name} {kind}")
-                except OperationalError as exc:  # another process added it first
-                    if "duplicate column" not in str(exc):
-                        raise
-        conn.exec_driver_sql(
-            "CREATE INDEX IF NOT EXISTS ix_findings_run_fp ON findings (run_id, fingerprint)"
-        )
-
-
 def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _pack(html: str | None) -> bytes | None:
-    return zlib.compress(html.encode("utf-8"), 3) if html is not None else None
-
-
-def _unpack(blob: bytes | None) -> str | None:
-    return zlib.decompress(blob).decode("utf-8") if blob is not None else None
 
 
 class Store:
@@ -324,7 +130,7 @@ class Store:
             cur.close()
 
         create_schema(self.engine, metadata)
-        _migrate(self.engine)
+        migrate(self.engine)
 
     @classmethod
     def in_dir(cls, data_dir: str | Path) -> Store:
@@ -385,14 +191,14 @@ class Store:
     def get_run(self, run_id: int) -> RunInfo | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(runs).where(runs.c.id == run_id)).mappings().first()
-        return _run_info(row) if row else None
+        return run_info(row) if row else None
 
     def list_runs(self, site: str | None = None, limit: int = 50) -> list[RunInfo]:
         q = select(runs).order_by(runs.c.id.desc()).limit(limit)
         if site:
             q = q.where(runs.c.site == site)
         with self.engine.connect() as conn:
-            return [_run_info(r) for r in conn.execute(q).mappings()]
+            return [run_info(r) for r in conn.execute(q).mappings()]
 
     def run_row(self, run_id: int) -> dict[str, Any] | None:
         with self.engine.connect() as conn:
@@ -409,7 +215,7 @@ class Store:
         )
         with self.engine.connect() as conn:
             row = conn.execute(q).mappings().first()
-        return _run_info(row) if row else None
+        return run_info(row) if row else None
 
     def last_good_run(self, site: str) -> RunInfo | None:
         return self.previous_good_run(site, before=2**62)
@@ -417,7 +223,7 @@ class Store:
     def stale_running_runs(self) -> list[RunInfo]:
         with self.engine.connect() as conn:
             rows = conn.execute(select(runs).where(runs.c.status == "running")).mappings()
-            return [_run_info(r) for r in rows]
+            return [run_info(r) for r in rows]
 
     # ---- snapshot writes (streamed by the crawler) -----------------------------
     # The crawler writes every link of every page, so these bypass SQL compilation:
@@ -490,7 +296,7 @@ class Store:
                     p.size,
                     p.fetched_at,
                     p.rendered,
-                    _pack(p.html),
+                    pack_html(p.html),
                     p.meta,
                 )
                 for p in items
@@ -622,136 +428,6 @@ class Store:
                     select(func.count()).select_from(table).where(table.c.run_id == run_id)
                 ).scalar_one()
             )
-
-
-def _run_info(row: Any) -> RunInfo:
-    return RunInfo(
-        id=row["id"],
-        site=row["site"],
-        started_at=row["started_at"],
-        finished_at=row["finished_at"],
-        status=row["status"],
-        pages_crawled=row["pages_crawled"] or 0,
-        links_checked=row["links_checked"] or 0,
-        config=row["config"] or {},
-        plugins=row["plugins"] or [],
-        errors=row["errors"] or [],
-        start_urls=row["start_urls"] or [],
-    )
-
-
-def _page(row: Any, with_html: bool = True) -> Page:
-    return Page(
-        url=row["url"],
-        final_url=row["final_url"],
-        status_code=row["status_code"],
-        content_type=row["content_type"] or "",
-        encoding=row["encoding"] or "",
-        title=row["title"] or "",
-        depth=row["depth"] or 0,
-        html=_unpack(row["html_z"]) if with_html else None,
-        size=row["size"] or 0,
-        fetched_at=row["fetched_at"],
-        rendered=bool(row["rendered"]),
-        meta=row["meta"] or {},
-    )
-
-
-def _link(row: Any) -> Link:
-    return Link(
-        source=row["source"],
-        target=row["target"],
-        tag=row["tag"] or "",
-        text=row["text"] or "",
-        internal=bool(row["internal"]),
-        raw=row["raw"] or "",
-    )
-
-
-def _check(row: Any) -> LinkCheck:
-    return LinkCheck(
-        url=row["url"],
-        status=LinkStatus(StatusKind(row["kind"]), row["code"], row["detail"] or ""),
-        final_url=row["final_url"],
-        redirects=[(int(c), str(u)) for c, u in (row["redirects"] or [])],
-        elapsed_ms=row["elapsed_ms"],
-        content_type=row["content_type"],
-        method=row["method"] or "GET",
-        soft_404=bool(row["soft_404"]),
-    )
-
-
-class StoredSnapshot:
-    """A :class:`core.snapshot.SiteSnapshot` read from the store, streamed."""
-
-    def __init__(self, store: Store, run: RunInfo) -> None:
-        self.store = store
-        self.run = run
-        self._check_cache: dict[str, LinkCheck | None] | None = None
-
-    @property
-    def homepage_url(self) -> str:
-        start = self.run.start_urls[0] if self.run.start_urls else self.run.site
-        page = self.page(start)
-        return page.final_url if page else start
-
-    def _stream(self, query: Any, batch: int = 200) -> Iterator[Any]:
-        with self.store.engine.connect() as conn:
-            result = conn.execution_options(stream_results=True, yield_per=batch).execute(query)
-            yield from result.mappings()
-
-    def pages(self, with_html: bool = True) -> Iterator[Page]:
-        cols = [c for c in pages.columns if with_html or c.name != "html_z"]
-        q = select(*cols).where(pages.c.run_id == self.run.id).order_by(pages.c.id)
-        for row in self._stream(q):
-            yield _page(row if with_html else {**row, "html_z": None}, with_html)
-
-    def page(self, url: str) -> Page | None:
-        q = (
-            select(pages)
-            .where(pages.c.run_id == self.run.id, (pages.c.url == url) | (pages.c.final_url == url))
-            .limit(1)
-        )
-        with self.store.engine.connect() as conn:
-            row = conn.execute(q).mappings().first()
-        return _page(row) if row else None
-
-    def links(self) -> Iterator[Link]:
-        q = select(links).where(links.c.run_id == self.run.id).order_by(links.c.id)
-        for row in self._stream(q, 2000):
-            yield _link(row)
-
-    def links_from(self, page_url: str) -> list[Link]:
-        q = (
-            select(links)
-            .where(links.c.run_id == self.run.id, links.c.source == page_url)
-            .order_by(links.c.id)
-        )
-        with self.store.engine.connect() as conn:
-            return [_link(r) for r in conn.execute(q).mappings()]
-
-    def links_to(self, target: str) -> list[Link]:
-        q = (
-            select(links)
-            .where(links.c.run_id == self.run.id, links.c.target == target)
-            .order_by(links.c.id)
-        )
-        with self.store.engine.connect() as conn:
-            return [_link(r) for r in conn.execute(q).mappings()]
-
-    def check(self, url: str) -> LinkCheck | None:
-        q = select(checks).where(checks.c.run_id == self.run.id, checks.c.url == url).limit(1)
-        with self.store.engine.connect() as conn:
-            row = conn.execute(q).mappings().first()
-        return _check(row) if row else None
-
-    def checks(self) -> Iterator[LinkCheck]:
-        q = select(checks).where(checks.c.run_id == self.run.id).order_by(checks.c.id)
-        for row in self._stream(q, 2000):
-            yield _check(row)
-
-    def artifact_dir(self) -> str:
-        return str(self.store.run_dir(self.run.id))
 
 
 def dumps(value: Any) -> str:
