@@ -1,0 +1,77 @@
+"""The disclosure, column, identity and link audits on saved pages of real government sites.
+
+Ground truth (tests/real/expected.json) was written by reading the pages as an inspector
+would, before the tool ran: each ``expect`` entry must be found, each ``forbid`` entry must
+not be, and no other finding of a judged rule may appear. Links to images, scripts and
+pages that were not saved answer 404 on loopback and say nothing about the real site, so
+``links.broken`` is judged only where expect lists it.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.realsites import RealSites, env_ok, expected, hosts, same_page
+
+PLUGINS = "columns,disclosure_dates,identity,links"
+NOT_JUDGED = {"links.broken", "links.redirect", "links.external_broken", "links.not_checked"}
+
+pytestmark = pytest.mark.skipif(not env_ok(), reason="ports 80/443 on loopback need root")
+
+
+@pytest.fixture(scope="module")
+def audits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    sites = RealSites(tmp_path_factory.mktemp("real")).start()
+    try:
+        return {host: sites.audit(host, plugins=PLUGINS) for host in expected()["sites"]}
+    finally:
+        sites.stop()
+
+
+def _matches(finding: dict, entry: dict) -> bool:
+    if finding["rule"] != entry["rule"]:
+        return False
+    if entry.get("url") is None:
+        return True
+    return same_page(finding.get("page"), entry["url"]) or same_page(
+        finding.get("url"), entry["url"]
+    )
+
+
+def _show(f: dict) -> str:
+    return f"{f['rule']} @ {f.get('page') or f.get('url')}: {f['message']}"
+
+
+def test_the_corpus_is_served_under_real_hostnames() -> None:
+    assert set(expected()["sites"]) <= set(hosts())
+
+
+@pytest.mark.parametrize("host", sorted(expected()["sites"]))
+def test_expected_findings_are_found(audits: dict[str, dict], host: str) -> None:
+    found = audits[host]["findings"]
+    missed = [
+        f"{e['rule']} @ {e['url']} ({e['why'][:80]})"
+        for e in expected()["sites"][host].get("expect", [])
+        if not any(_matches(f, e) for f in found)
+    ]
+    assert missed == [], "missed:\n" + "\n".join(missed)
+
+
+@pytest.mark.parametrize("host", sorted(expected()["sites"]))
+def test_nothing_forbidden_or_unexpected_is_reported(audits: dict[str, dict], host: str) -> None:
+    site = expected()["sites"][host]
+    found = audits[host]["findings"]
+    bad = [
+        f"FORBIDDEN {_show(f)} ({e['why'][:80]})"
+        for e in site.get("forbid", [])
+        for f in found
+        if _matches(f, e)
+    ]
+    bad += [
+        f"UNEXPECTED {_show(f)}"
+        for f in found
+        if f["rule"] not in NOT_JUDGED
+        and not any(_matches(f, e) for e in site.get("expect", []))
+        and not any(_matches(f, e) for e in site.get("forbid", []))
+    ]
+    assert bad == [], "false positives:\n" + "\n".join(bad)
