@@ -1,0 +1,170 @@
+"""What a browser job is given and gives back: Chromium's path and switches, the settings of
+a worker, the page a job saw, a job's outcome or its typed reason for "not tested", and
+the host-resolver rules that make --resolve work inside Chromium.
+
+Plain data and small functions; knows nothing of Playwright's objects or of any audit.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Generic, TypeVar
+from urllib.parse import urlsplit
+
+from core.dns import Resolver, is_ip
+
+log = logging.getLogger("core.browser")
+
+T = TypeVar("T")
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-extensions",
+    "--mute-audio",
+]
+LOOPBACK = ("127.0.0.1", "[::1]", "localhost")
+
+
+class NotTestedReason(enum.StrEnum):
+    """Why a page could not be loaded or examined. Data, not a string."""
+
+    LOAD_TIMEOUT = "load_timeout"
+    SCRIPT_LOOP = "script_loop"
+    SCRIPT_TIMEOUT = "script_timeout"
+    DIALOG = "dialog"
+    CRASH = "crash"
+    NAVIGATION_ERROR = "navigation_error"
+    HTTP_ERROR = "http_error"
+    NOT_HTML = "not_html"
+    BROWSER_ERROR = "browser_error"
+
+
+NOT_TESTED_TEXT: dict[NotTestedReason, str] = {
+    NotTestedReason.LOAD_TIMEOUT: "页面在规定时间内未加载完成",
+    NotTestedReason.SCRIPT_LOOP: "页面脚本持续运行不结束（疑似死循环），浏览器已被终止",
+    NotTestedReason.SCRIPT_TIMEOUT: "检测脚本在规定时间内未完成，浏览器已被终止",
+    NotTestedReason.DIALOG: "页面加载时弹出对话框（alert/confirm），已自动关闭，页面未能完整检测",
+    NotTestedReason.CRASH: "页面渲染进程崩溃",
+    NotTestedReason.NAVIGATION_ERROR: "页面无法打开",
+    NotTestedReason.HTTP_ERROR: "页面返回HTTP错误",
+    NotTestedReason.NOT_HTML: "地址不是网页（可能是下载文件）",
+    NotTestedReason.BROWSER_ERROR: "浏览器出错",
+}
+
+
+@dataclass(frozen=True)
+class NotTested:
+    reason: NotTestedReason
+    detail: str = ""
+
+    def describe(self) -> str:
+        """Chinese one-line text, e.g. '页面无法打开（net::ERR_CONNECTION_REFUSED）'."""
+        text = NOT_TESTED_TEXT[self.reason]
+        return f"{text}（{self.detail}）" if self.detail else text
+
+
+@dataclass
+class PageInfo:
+    """What the worker observed while loading a page (handed to the job too)."""
+
+    url: str
+    final_url: str = ""
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    dialogs: list[str] = field(default_factory=list)  # "alert: message"
+    load_ms: int = 0
+    load_complete: bool = True
+
+
+@dataclass
+class PageOutcome(Generic[T]):
+    url: str
+    value: T | None = None
+    not_tested: NotTested | None = None
+    info: PageInfo | None = None
+    elapsed_ms: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.not_tested is None
+
+
+@dataclass
+class BrowserSettings:
+    """How workers launch Chromium and how long each stage of a page may take (seconds)."""
+
+    executable: str = CHROMIUM
+    args: list[str] = field(default_factory=lambda: list(CHROMIUM_ARGS))
+    host_rules: dict[str, str] = field(default_factory=dict)  # hostname → address
+    block_other_hosts: bool = True
+    navigation_timeout: float = 20.0
+    script_timeout: float = 30.0
+    probe_timeout: float = 3.0
+    settle_timeout: float = 0.0  # extra wait for network idle after "load" (0 = none)
+    max_dialogs: int = 3
+    recycle_after: int = 100
+    viewport: tuple[int, int] = (1280, 900)
+    user_agent: str | None = None
+    launch_timeout: float = 30.0
+    resolver: Resolver | None = None  # for hosts met later (not in host_rules)
+    reuse_pages: bool = True  # navigate one page from job to job (closed after any failure)
+
+    def resolver_rules(self) -> str:
+        """The --host-resolver-rules value: site names mapped, every other name unresolvable."""
+        rules = [f"MAP {host} {_bracket(addr)}" for host, addr in sorted(self.host_rules.items())]
+        rules.append("MAP * ~NOTFOUND")
+        # The rules also apply to IP literals: keep loopback and the site's own addresses.
+        allowed = [*LOOPBACK, "::1", *(_bracket(a) for a in self.host_rules.values())]
+        rules += [f"EXCLUDE {item}" for item in dict.fromkeys(allowed)]
+        return ", ".join(rules)
+
+    def bypass_list(self) -> str:
+        items = list(LOOPBACK)
+        for host, addr in sorted(self.host_rules.items()):
+            items += [host, _bracket(addr)]
+        return ";".join(dict.fromkeys(items))
+
+
+def _bracket(addr: str) -> str:
+    return f"[{addr}]" if ":" in addr and not addr.startswith("[") else addr
+
+
+def host_rules_for(hosts: Iterable[str], resolver: Resolver | None = None) -> dict[str, str]:
+    """Map each hostname the resolver knows to its IPv4 address (IPv6 when it has none).
+
+    Names that do not resolve are left out, so Chromium finds them unresolvable.
+    """
+    resolver = resolver or Resolver()
+    rules: dict[str, str] = {}
+    for host in hosts:
+        host = (host or "").lower().rstrip(".")
+        if not host or is_ip(host) or host in rules:
+            continue
+        addr = ""
+        for family in (4, 6):
+            try:
+                found = resolver.lookup(host, family).addresses
+            except Exception as exc:  # a DNS error means "not resolvable", never a crash
+                log.debug("resolving %s for chromium failed: %s", host, exc)
+                found = []
+            if found:
+                addr = found[0]
+                break
+        if addr:
+            rules[host] = addr
+    return rules
+
+
+def hostname(url: str) -> str:
+    return (urlsplit(url).hostname or "").lower()
