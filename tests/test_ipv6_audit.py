@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from audits.ipv6 import similarity, strip_noise
+from audits.ipv6_compare import similarity, strip_noise
 from audits.runner import run_audits
 from core.config import config_from_dict
 from core.dns import Resolver
