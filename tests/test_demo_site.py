@@ -22,7 +22,7 @@ import pytest
 from core.config import load_config
 from govaudit.demo import expected as exp
 from govaudit.demo.server import DemoSite
-from govaudit.demo.site import cn_numeral_date, is_workday
+from govaudit.demo.site_data import cn_numeral_date, is_workday
 
 ANCHOR = date(2026, 11, 26)
 

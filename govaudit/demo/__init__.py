@@ -50,7 +50,7 @@ def _anchor(value: str | None, data_dir: Path) -> date:
 def _has_good_demo_run(data_dir: Path) -> bool:
     if not (data_dir / "govaudit.sqlite").exists():
         return False
-    from govaudit.demo.site import WWW
+    from govaudit.demo.site_data import WWW
     from reports.store import Store
 
     store = Store.in_dir(data_dir)

@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from govaudit.demo import site
+from govaudit.demo import site_data
 from govaudit.demo.dnsserver import ZoneServer
-from govaudit.demo.site import REVISIONS, DemoContent, Ports
+from govaudit.demo.site import DemoContent
+from govaudit.demo.site_data import REVISIONS, Ports
 
 log = logging.getLogger(__name__)
 
@@ -212,7 +213,7 @@ class DemoSite:
                 if port > 65533:
                     raise OSError(f"port {port} leaves no room for P+1 and P+2")
                 servers.append(_HTTPServer(("::1", port), self))
-                servers.append(_HTTPServer(("127.0.0.1", port + 1), self, site.ZWFW))
+                servers.append(_HTTPServer(("127.0.0.1", port + 1), self, site_data.ZWFW))
                 reserved.append(_reserve("::1", port + 1))
                 reserved.append(_reserve("127.0.0.1", port + 2))
             except OSError:
@@ -260,7 +261,7 @@ class DemoSite:
         """The homepage, e.g. http://www.lcnr.gov.cn:PORT/"""
         return self.url("/")
 
-    def url(self, path: str = "/", host: str = site.WWW) -> str:
+    def url(self, path: str = "/", host: str = site_data.WWW) -> str:
         """Absolute URL of ``path`` on one of the demo hosts."""
         if self.content is None:
             raise RuntimeError("DemoSite is not started")
@@ -276,15 +277,15 @@ class DemoSite:
     def hosts(self) -> dict[str, str]:
         """Role → hostname of every demo host."""
         return {
-            "www": site.WWW,
-            "static": site.STATIC,
-            "ipv6_unreachable": site.ZWFW,
-            "ipv6_mismatch": site.MOBILE,
-            "refused": site.GIS,
-            "partner": site.PARTNER,
-            "dns_failure": site.INVALID,
-            "ns1": site.NS1,
-            "ns2": site.NS2,
+            "www": site_data.WWW,
+            "static": site_data.STATIC,
+            "ipv6_unreachable": site_data.ZWFW,
+            "ipv6_mismatch": site_data.MOBILE,
+            "refused": site_data.GIS,
+            "partner": site_data.PARTNER,
+            "dns_failure": site_data.INVALID,
+            "ns1": site_data.NS1,
+            "ns2": site_data.NS2,
         }
 
     def host_urls(self) -> dict[str, str]:
@@ -293,23 +294,23 @@ class DemoSite:
             role: self.url("/", host)
             for role, host in self.hosts.items()
             if role not in ("ns1", "ns2", "dns_failure")
-        } | {"dns_failure": f"http://{site.INVALID}/"}
+        } | {"dns_failure": f"http://{site_data.INVALID}/"}
 
     def dns_records(self) -> dict[str, dict[str, list[str]]]:
         both = {"A": ["127.0.0.1"], "AAAA": ["::1"]}
         return {
-            site.ZONE: {"NS": [site.NS1, site.NS2]},
-            site.NS1: dict(both),
-            site.NS2: {"A": ["127.0.0.1"]},
-            site.WWW: dict(both),
-            site.STATIC: {"A": ["127.0.0.1"]},
-            site.ZWFW: dict(both),
-            site.MOBILE: dict(both),
-            site.GIS: {"A": ["127.0.0.1"]},
+            site_data.ZONE: {"NS": [site_data.NS1, site_data.NS2]},
+            site_data.NS1: dict(both),
+            site_data.NS2: {"A": ["127.0.0.1"]},
+            site_data.WWW: dict(both),
+            site_data.STATIC: {"A": ["127.0.0.1"]},
+            site_data.ZWFW: dict(both),
+            site_data.MOBILE: dict(both),
+            site_data.GIS: {"A": ["127.0.0.1"]},
             "lcs.gov.cn": {"NS": ["ns1.lcs.gov.cn", "ns2.lcs.gov.cn"]},
             "ns1.lcs.gov.cn": dict(both),
             "ns2.lcs.gov.cn": dict(both),
-            site.PARTNER: dict(both),
+            site_data.PARTNER: dict(both),
         }
 
     # ------------------------------------------------------------------ config
@@ -317,7 +318,7 @@ class DemoSite:
     def config_dict(self, data_dir: str | Path) -> dict[str, Any]:
         return {
             "data_dir": str(data_dir),
-            "site": {"name": site.SITE_NAME, "urls": [self.base_url]},
+            "site": {"name": site_data.SITE_NAME, "urls": [self.base_url]},
             "crawl": {
                 "max_pages": 400,
                 "max_depth": 10,
@@ -442,7 +443,7 @@ def _toml_value(v: Any) -> str:
 
 def to_toml(data: dict[str, Any], prefix: str = "") -> str:
     """Enough TOML for the demo config: scalars, lists, tables and arrays of tables."""
-    lines = [f"# govaudit config for the bundled demo site ({site.SITE_NAME}); generated."]
+    lines = [f"# govaudit config for the bundled demo site ({site_data.SITE_NAME}); generated."]
     lines = lines if not prefix else []
     tables = []
     for k, v in data.items():
