@@ -91,7 +91,22 @@ class CrawlConfig(_Model):
     )
     retries: int = Field(1, ge=0, le=10, description="Retries of a failed request")
     max_redirects: int = Field(10, ge=1, le=50, description="Longer chains are too_many_redirects")
-    max_page_bytes: int = Field(8_000_000, ge=10_000, description="Larger pages are truncated")
+    max_page_bytes: int = Field(
+        8_000_000,
+        ge=10_000,
+        description="Larger pages are truncated (after decompression too: gzip bombs stop "
+        "here); a finding (links.page_truncated) says so",
+    )
+    max_links_per_page: int = Field(
+        5000,
+        description="Link targets taken from one page; the rest are not checked and a "
+        "links.not_checked finding gives the counts",
+    )
+    max_targets: int = Field(
+        200_000,
+        description="Distinct link targets (pages and links) checked in one run; once "
+        "reached, new targets are not checked and a links.not_checked finding gives the counts",
+    )
     check_external: bool = Field(True, description="Check links to other sites (HEAD, then GET)")
     verify_tls: bool = Field(
         True,
@@ -100,6 +115,17 @@ class CrawlConfig(_Model):
         "only to audit a staging server that has a test certificate",
     )
     render: RenderConfig = Field(default_factory=RenderConfig)
+
+    @field_validator("max_links_per_page", "max_targets")
+    @classmethod
+    def _check_caps(cls, value: int, info: Any) -> int:
+        example = {"max_links_per_page": 5000, "max_targets": 200_000}[info.field_name]
+        if value < 1:
+            raise ValueError(
+                f"must be at least 1 (a cap on link targets, not a switch); "
+                f"write e.g. {info.field_name} = {example}"
+            )
+        return value
 
 
 class DnsConfig(_Model):
@@ -202,6 +228,19 @@ class ReportConfig(_Model):
         description="整改时限: working days from first seen, per severity",
     )
     history: int = Field(12, ge=1, description="Past runs shown in the trend chart")
+
+    @field_validator("deadline_days")
+    @classmethod
+    def _deadlines_not_negative(cls, value: dict[str, int]) -> dict[str, int]:
+        for severity, days in value.items():
+            if severity not in ("error", "warning", "info"):
+                raise ValueError(f"unknown severity {severity!r}; use error, warning or info")
+            if days < 0:
+                raise ValueError(
+                    f"{severity} = {days}: a deadline is a number of working days, 0 or more"
+                )
+        return value
+
     scorecard: ScorecardConfig = Field(
         default_factory=lambda: ScorecardConfig(),
         description="[report.scorecard] thresholds and points of the self-inspection scorecard",
@@ -222,21 +261,24 @@ class MailConfig(_Model):
     )
     send_empty: bool = False
     dry_run: bool = False
-    retries: int = 5
-    backoff_seconds: float = 30.0
+    retries: int = Field(5, ge=0, le=100, description="Delivery attempts after the first")
+    backoff_seconds: float = Field(30.0, ge=0, description="Seconds before the first retry")
 
 
 class ScheduleEntry(_Model):
     cron: str = Field(description="Crontab expression, e.g. '0 2 * * 1'")
     plugins: list[str] | None = None
-    max_pages: int | None = None
+    max_pages: int | None = Field(None, ge=1, description="Stop after this many pages")
     name: str = ""
 
 
 class ServeConfig(_Model):
     host: str = "127.0.0.1"
     port: int = 8600
-    token_env: str | None = None
+    token_env: str | None = Field(
+        "GOVAUDIT_TOKEN",
+        description="Environment variable with the access token (required off loopback)",
+    )
     run_timeout: float = Field(4 * 3600, gt=0, description="Wall-clock limit of one run, seconds")
     misfire_grace: int = 3600
 

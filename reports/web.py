@@ -85,9 +85,14 @@ def token_for(config: Config) -> str | None:
     return value
 
 
+MAX_HANDLERS = 32  # requests served at once; more wait in the listen backlog
+REQUEST_TIMEOUT = 15.0  # seconds a client may take to send its request (slowloris)
+
+
 class ReportServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64
 
     def __init__(
         self,
@@ -107,6 +112,27 @@ class ReportServer(ThreadingHTTPServer):
         self.token = token
         self.jobs = jobs
         self.runs_root = (store.data_dir / "runs").resolve()
+        self.request_timeout = REQUEST_TIMEOUT
+        self.slots = threading.BoundedSemaphore(MAX_HANDLERS)
+        self.allowed_hosts = allowed_hosts(address[0], self.server_address[1])
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        # At most MAX_HANDLERS threads: the accept loop waits for a free slot (a bounded
+        # wait; a client that never sends its request is cut off by REQUEST_TIMEOUT).
+        if not self.slots.acquire(timeout=self.request_timeout):
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
 
     @property
     def url(self) -> str:
@@ -119,6 +145,11 @@ class ReportHandler(BaseHTTPRequestHandler):
     server: ReportServer
     server_version = "govaudit"
     sys_version = ""
+    timeout = REQUEST_TIMEOUT  # socket timeout: an idle or half-sent request is dropped
+
+    def setup(self) -> None:
+        self.timeout = self.server.request_timeout
+        super().setup()
 
     # --- plumbing ---------------------------------------------------------------------
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -188,7 +219,18 @@ class ReportHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self.do_GET()
 
+    def _host_ok(self) -> bool:
+        """On loopback, only loopback names (no DNS rebinding); elsewhere any Host."""
+        allowed = self.server.allowed_hosts
+        if allowed is None:
+            return True
+        host = (self.headers.get("Host") or "").strip().lower()
+        return host in allowed
+
     def do_GET(self) -> None:
+        if not self._host_ok():
+            self._send(HTTPStatus.MISDIRECTED_REQUEST, _page("主机名错误", "<p>主机名不符。</p>"))
+            return
         parts = urlsplit(self.path)
         query = parse_qs(parts.query)
         allowed, via_query = self._authorised(query)
@@ -233,8 +275,8 @@ class ReportHandler(BaseHTTPRequestHandler):
             self._error(HTTPStatus.NOT_FOUND, "找不到该文件")
             return
         if path.is_dir():
-            index = path / "report.html"
-            if not index.is_file():
+            index = safe_run_path(self.server.runs_root, raw_path.rstrip("/") + "/report.html")
+            if index is None or not index.is_file():
                 self._error(HTTPStatus.NOT_FOUND, "该次检查没有报告")
                 return
             path = index
@@ -250,6 +292,16 @@ class ReportHandler(BaseHTTPRequestHandler):
                 f"{disposition}; filename*=UTF-8''{quote(path.name, safe='')}"
             )
         self._send(HTTPStatus.OK, path.read_bytes(), ctype, headers)
+
+
+def allowed_hosts(bound: str, port: int) -> set[str] | None:
+    """Host header values a loopback server answers (None: not on loopback, any Host)."""
+    if not is_loopback(bound) and bound not in ("", "0.0.0.0", "::"):
+        return None
+    if bound in ("", "0.0.0.0", "::"):
+        return None
+    names = {"localhost", "127.0.0.1", "[::1]", bound.lower() if ":" not in bound else f"[{bound}]"}
+    return names | {f"{n}:{port}" for n in names}
 
 
 def safe_run_path(runs_root: Path, raw_path: str) -> Path | None:
