@@ -19,6 +19,7 @@ from markupsafe import Markup
 from audits.registry import discover
 from reports.bundle import ReportBundle
 from reports.files import dump_json
+from reports.text import neutralize_bidi
 from reports.tracking import STATE_ZH
 
 SEV_ZH = {"error": "严重", "warning": "警告", "info": "提示"}
@@ -145,6 +146,7 @@ def environment() -> Environment:
         autoescape=select_autoescape(["html", "j2"], default=True),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=neutralize_bidi,  # page text never reverses the report's lines
     )
     return env
 

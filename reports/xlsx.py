@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from reports.bundle import ReportBundle, UnitSection
+from reports.text import neutralize_bidi
 from reports.tracking import STATE_ZH
 
 COLUMNS = [
@@ -59,7 +60,7 @@ def sheet_title(name: str, taken: set[str]) -> str:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, str):
-        value = _CONTROL.sub("", value)
+        value = neutralize_bidi(_CONTROL.sub("", value))
         if len(value) > 32000:  # Excel's cell limit is 32,767 characters
             value = value[:32000] + "…"
     return value

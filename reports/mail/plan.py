@@ -24,6 +24,7 @@ from core.config import Config, ConfigError
 from reports.files import atomic_write
 from reports.mail.common import POLICY, SUMMARY, SUMMARY_LABEL, MailError, log
 from reports.store import Store
+from reports.text import neutralize_bidi
 
 #: Rows shown in an email's table; the attachment always has every finding.
 MAX_ROWS = 300
@@ -351,6 +352,7 @@ def _environment() -> Environment:
         autoescape=lambda name: not (name or "").endswith(".txt.j2"),
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=neutralize_bidi,  # page text never reverses a message's lines
     )
 
 
