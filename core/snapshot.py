@@ -27,6 +27,7 @@ class StatusKind(enum.StrEnum):
     TOO_MANY_REDIRECTS = "too_many_redirects"
     BLOCKED = "blocked"  # 403/429/captcha from a firewall: could not test, never "broken"
     SKIPPED = "skipped"  # out of scope, robots.txt, max pages reached: not tested
+    PRIVATE_ADDRESS = "private_address"  # resolves to an internal address: not fetched
     ERROR = "error"  # anything else the network stack raised
 
 
@@ -43,6 +44,10 @@ STATUS_TEXT: dict[StatusKind, tuple[str, str]] = {
     StatusKind.TOO_MANY_REDIRECTS: ("重定向次数过多", "减少跳转层级，直接链接最终地址"),
     StatusKind.BLOCKED: ("被防护策略拦截，无法检测", "由网站管理员人工复核该链接"),
     StatusKind.SKIPPED: ("未检测", ""),
+    StatusKind.PRIVATE_ADDRESS: (
+        "指向内网或保留地址，未访问",
+        "链接或跳转指向内网、本机、链路本地等非公网地址，公众无法访问；请改为公网地址或删除该链接",
+    ),
     StatusKind.ERROR: ("访问出错", "人工复核该链接"),
 }
 
@@ -55,8 +60,15 @@ BROKEN_KINDS = frozenset(
         StatusKind.CONNECTION_RESET,
         StatusKind.TLS_ERROR,
         StatusKind.ERROR,
+        StatusKind.PRIVATE_ADDRESS,
     }
 )
+
+#: The crawler's record of what its limits cut (one check row per run, not a target):
+#: ``method`` is CRAWL_LIMITS_METHOD, ``url`` CRAWL_LIMITS_URL and ``status.detail`` a JSON
+#: object with the counts (see crawler.spider.SiteSpider.limits). Audits skip it as a target.
+CRAWL_LIMITS_METHOD = "limits"
+CRAWL_LIMITS_URL = "govaudit:crawl-limits"
 
 
 @dataclass(frozen=True)
@@ -128,6 +140,32 @@ class Link:
 
 
 @dataclass
+class TextPiece:
+    """A located piece of document text: an attachment's page, sheet or body (``url`` is the
+    attachment, ``page_url`` the page that links to it). ``status`` is "ok", or why the file
+    was not read (scanned, too_large, timeout, unreadable, fetch_failed, refused) with
+    ``detail``; ``spans`` map offsets in ``text`` to finer locations (cells, paragraphs)."""
+
+    url: str
+    page_url: str
+    location: str
+    text: str
+    format: str = ""
+    status: str = "ok"
+    detail: str = ""
+    spans: list[tuple[int, str]] = field(default_factory=list)
+
+    def where(self, offset: int) -> str:
+        """The finest location of the character at ``offset`` (e.g. 名单!C4 or 第3页)."""
+        best = ""
+        for start, label in self.spans:
+            if start > offset:
+                break
+            best = label
+        return best or self.location
+
+
+@dataclass
 class RunInfo:
     id: int
     site: str
@@ -163,5 +201,7 @@ class SiteSnapshot(Protocol):
     def check(self, url: str) -> LinkCheck | None: ...
 
     def checks(self) -> Iterator[LinkCheck]: ...
+
+    def texts(self) -> Iterator[TextPiece]: ...
 
     def artifact_dir(self) -> str: ...

@@ -10,11 +10,13 @@ pages are really "not found" pages (soft 404).
 from __future__ import annotations
 
 import re
+from urllib.parse import urljoin
 
 from twisted.internet import error as terror
 from twisted.python.failure import Failure
 
 from core.snapshot import LinkStatus, StatusKind
+from crawler.scope import normalize_url
 
 #: HEAD answers that a server may give while GET works: try GET before believing them.
 HEAD_UNTRUSTED = frozenset({400, 401, 403, 404, 405, 406, 409, 410, 429, 500, 501, 502, 503})
@@ -41,6 +43,21 @@ def status_for_code(code: int) -> LinkStatus:
             StatusKind.BLOCKED, code, "the server refused the check (firewall/rate limit)"
         )
     return LinkStatus(StatusKind.HTTP_ERROR, code)
+
+
+def redirect_outcome(
+    url: str, code: int, location: str, origin: str, hops: list[tuple[int, str]], max_hops: int
+) -> tuple[str | None, list[tuple[int, str]], LinkStatus | None]:
+    """A redirect from ``url``: (next target, the hops so far, or the status ending the chain)."""
+    target = normalize_url(urljoin(url, location.strip()))
+    new_hops = [*hops, (code, target or location)]
+    if target is None:
+        return None, new_hops, LinkStatus(StatusKind.ERROR, code, "bad Location")
+    if target == url or target == origin or target in {u for _, u in hops}:
+        return None, new_hops, LinkStatus(StatusKind.REDIRECT_LOOP, code)
+    if len(new_hops) > max_hops:
+        return None, new_hops, LinkStatus(StatusKind.TOO_MANY_REDIRECTS, code)
+    return target, new_hops, None
 
 
 def looks_blocked(title: str) -> bool:
@@ -88,6 +105,9 @@ def status_for_failure(failure: Failure) -> LinkStatus:
     detail = f"{type(exc).__name__}: {exc}"[:500]
     chain = _chain(exc)
     names = {type(e).__name__ for e in chain}
+    if "PrivateAddressError" in names:  # crawler.guard: refused before connecting
+        private = next(e for e in chain if type(e).__name__ == "PrivateAddressError")
+        return LinkStatus(StatusKind.PRIVATE_ADDRESS, None, str(private)[:500])
     if any(_ssl_error(e) for e in chain):
         return LinkStatus(StatusKind.TLS_ERROR, None, detail)
     if names & {"CannotResolveHostError", "DNSLookupError"}:

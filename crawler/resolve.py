@@ -3,7 +3,9 @@
 Scrapy's HTTP/1.1 handler connects with ``reactor.connectTCP(host, …)``, which asks the
 reactor's IResolverSimple. :func:`resolver_class` binds a run's Resolver (``--resolve``,
 ``--dns-server``) to a class Scrapy builds from ``TWISTED_DNS_RESOLVER``; unknown names
-fail with DNSLookupError, which the checker maps to ``dns_failure``.
+fail with DNSLookupError, which the checker maps to ``dns_failure``. A name that resolves
+to an internal address the run may not reach (see :mod:`crawler.guard`) fails with
+PrivateAddressError before any connection is made (``private_address``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from twisted.internet.interfaces import IResolverSimple
 from zope.interface import implementer
 
 from core.dns import Resolver, is_ip
+from crawler.guard import AddressPolicy, PrivateAddressError
 
 
 @implementer(IResolverSimple)
@@ -25,6 +28,7 @@ class GovauditTwistedResolver:
     """IPv4 lookups (A records) via core.dns.Resolver, off the reactor thread."""
 
     resolver: Resolver | None = None  # bound by resolver_class()
+    policy: AddressPolicy | None = None  # bound by resolver_class(); None: no check
 
     def __init__(self, reactor: Any) -> None:
         self.reactor = reactor
@@ -46,10 +50,10 @@ class GovauditTwistedResolver:
 
     def getHostByName(self, name: str, timeout: Sequence[int] = ()) -> Deferred[str]:  # noqa: N802
         if is_ip(name):
-            return succeed(name)
+            return self._allowed(name, name)
         cached = self._cache.get(name)
         if cached is not None:
-            return succeed(cached)
+            return self._allowed(name, cached)
         if self.resolver is None:
             return fail(DNSLookupError(f"{name}: no resolver"))
         d = threads.deferToThread(self._lookup, name)
@@ -59,9 +63,24 @@ class GovauditTwistedResolver:
             return addr
 
         d.addCallback(remember)
+        d.addCallback(lambda addr: self._allowed(name, addr))
         return d
 
+    def _allowed(self, name: str, addr: str) -> Deferred[str]:
+        if self.policy is not None:
+            try:
+                self.policy.check(name, addr)
+            except PrivateAddressError as exc:
+                return fail(exc)
+        return succeed(addr)
 
-def resolver_class(resolver: Resolver) -> type[GovauditTwistedResolver]:
+
+def resolver_class(
+    resolver: Resolver, policy: AddressPolicy | None = None
+) -> type[GovauditTwistedResolver]:
     """A subclass bound to ``resolver`` (Scrapy deep-copies settings; classes survive that)."""
-    return type("BoundGovauditResolver", (GovauditTwistedResolver,), {"resolver": resolver})
+    return type(
+        "BoundGovauditResolver",
+        (GovauditTwistedResolver,),
+        {"resolver": resolver, "policy": policy},
+    )
