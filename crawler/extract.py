@@ -5,10 +5,16 @@ link[href], iframe/frame, source, video/audio, embed, object. Each keeps its tag
 anchor text (or alt/title) and the attribute as written; targets are absolute and
 normalised (see :mod:`crawler.scope`). mailto:, tel:, javascript: and data: links are
 not links to check and are dropped here.
+
+A page parsed only in part (libxml2 stops at its nesting-depth limit, e.g. 100,000
+nested ``<div>``s) still gives its links: the rest come from a plain scan of the HTML,
+and the page is marked ``partial``. At most ``max_links`` links are kept per page; the
+number of further link values is counted (``links_over``), not resolved.
 """
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -133,6 +139,8 @@ class ParsedPage:
     scripts: int
     noscript: str
     empty_app: bool  # an empty <div id="app"> style container
+    partial: str = ""  # why the tree holds only part of the page ("" when whole)
+    links_over: int = 0  # link values beyond max_links (counted, not resolved)
 
 
 def extension(url: str) -> str:
@@ -225,16 +233,65 @@ def _resolve(base: str, value: str, encoding: str) -> str | None:
     return normalize_url(absolute, encoding)
 
 
-def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:
-    """Parse ``html`` (already decoded) fetched from ``url``."""
+#: A start tag that may hold a link, and its attributes, for pages the parser gave up on.
+_TAG_RE = re.compile(
+    r"<(a|area|img|script|link|iframe|frame|source|video|audio|embed|object)(?=[\s/>])([^>]*)>",
+    re.IGNORECASE,
+)
+_ATTR_RE = re.compile(r"""([^\s"'=<>/]+)\s*=\s*("[^"]*"|'[^']*'|[^\s"'>]+)""")
+_TAGS_RE = re.compile(r"<[^>]*>")
+_ANCHOR_END = re.compile(r"</a\s*>", re.IGNORECASE)
+
+
+def _parse_failure(parser: etree.HTMLParser) -> str:
+    """Why libxml2 stopped before the end of the document ("" when it did not)."""
+    for err in parser.error_log:
+        if err.level_name == "FATAL":
+            if err.type_name == "ERR_RESOURCE_LIMIT":
+                return "depth"
+            return err.type_name.lower() or "fatal"
+    return ""
+
+
+def _scan_links(html: str) -> list[tuple[str, str, str, str | None]]:
+    """(tag, attribute, value, rel) of every link attribute, by a plain scan of the HTML."""
+    out: list[tuple[str, str, str, str | None]] = []
+    for m in _TAG_RE.finditer(html):
+        tag = m.group(1).lower()
+        attrs = {
+            k.lower(): htmllib.unescape(v[1:-1] if v[:1] in "\"'" else v)
+            for k, v in _ATTR_RE.findall(m.group(2))
+        }
+        for attr in _LINK_ATTRS[tag]:
+            value = attrs.get(attr)
+            if value is None:
+                continue
+            text = attrs.get("title") or attrs.get("alt") or ""
+            if tag == "a":
+                end = _ANCHOR_END.search(html, m.end(), m.end() + 2000)
+                if end is not None:
+                    inner = htmllib.unescape(_TAGS_RE.sub(" ", html[m.end() : end.start()]))
+                    text = " ".join(inner.split()) or text
+            out.append((tag, value, text, attrs.get("rel")))
+    return out
+
+
+def parse_html(
+    html: str, url: str, encoding: str = "utf-8", max_links: int | None = None
+) -> ParsedPage:
+    """Parse ``html`` (already decoded) fetched from ``url``; keep at most ``max_links``."""
     html = _XML_DECL.sub("", html, count=1)
     empty = ParsedPage("", [], {}, "", 0, "", 0, "", False)
     if not html.strip():
         return empty
+    # huge_tree: libxml2's nesting limit is 2048 instead of 256 (broken pages with
+    # unclosed tags nest deep); a deeper page is parsed in part, and scanned for links.
+    parser = lxml.html.HTMLParser(huge_tree=True)
     try:
-        root = lxml.html.document_fromstring(html)
+        root = lxml.html.document_fromstring(html, parser=parser)
     except (etree.ParserError, ValueError):
         return empty
+    partial = _parse_failure(parser)
     base = url
     for b in root.iter("base"):
         href = (b.get("href") or "").strip()
@@ -255,6 +312,8 @@ def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:
     links: list[RawLink] = []
     seen: set[tuple[str, str]] = set()
     scripts = 0
+    cap = max_links if max_links is not None else -1
+    over = 0
     for el in root.iter(*_LINK_ATTRS.keys()):
         tag = el.tag
         if not isinstance(tag, str):
@@ -273,6 +332,9 @@ def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:
             if not value or value.startswith("#"):
                 continue
             if value.lower().startswith(SKIPPED_SCHEMES):
+                continue
+            if len(links) == cap:
+                over += 1
                 continue
             target = resolver.resolve(value)
             if target is None:
@@ -293,6 +355,24 @@ def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:
             if key in seen:  # the same target with the same tag twice on one page
                 continue
             seen.add(key)
+            links.append(RawLink(target, tag, text[:200], raw[:500]))
+    if partial:
+        # The tree ends where libxml2 stopped: find the links in the rest of the page.
+        for tag, raw, text, rel_attr in _scan_links(html):
+            if tag == "link":
+                rel = set((rel_attr or "").lower().split())
+                if rel & _SKIP_LINK_REL and "stylesheet" not in rel and "icon" not in rel:
+                    continue
+            value = raw.strip()
+            if not value or value.startswith("#") or value.lower().startswith(SKIPPED_SCHEMES):
+                continue
+            if len(links) == cap:
+                over += 1
+                continue
+            target = resolver.resolve(value)
+            if target is None or (target, tag) in seen:
+                continue
+            seen.add((target, tag))
             links.append(RawLink(target, tag, text[:200], raw[:500]))
 
     body = root.find("body")
@@ -328,4 +408,6 @@ def parse_html(html: str, url: str, encoding: str = "utf-8") -> ParsedPage:
         scripts=scripts,
         noscript=noscript,
         empty_app=empty_app,
+        partial=partial,
+        links_over=over,
     )

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import json
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from core import __version__
 from core.config import Config
 from core.dns import Resolver
 from reports.store import Store
+
+if TYPE_CHECKING:
+    from crawler.guard import AddressPolicy
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +42,38 @@ class CrawlStats:
     rendered: int = 0  # pages rendered in Chromium
     seconds: float = 0.0
     homepage_url: str = ""  # the homepage's final URL (after redirects)
+    limits: dict[str, Any] = field(default_factory=dict)  # what the crawl's limits cut
+
+
+def limits_cut(limits: dict[str, Any]) -> bool:
+    """True when a limit cut something (a page truncated, links or targets not checked)."""
+    return any(
+        limits.get(k)
+        for k in ("pages_capped", "targets_not_checked", "pages_truncated", "pages_partial")
+    )
+
+
+def store_limits(store: Store, run_id: int, limits: dict[str, Any]) -> None:
+    """The crawl limits' record: one check row the links audit reads (not a target)."""
+    from core.snapshot import (
+        CRAWL_LIMITS_METHOD,
+        CRAWL_LIMITS_URL,
+        LinkCheck,
+        LinkStatus,
+        StatusKind,
+    )
+
+    detail = json.dumps(limits, ensure_ascii=False)
+    store.add_checks(
+        run_id,
+        [
+            LinkCheck(
+                url=CRAWL_LIMITS_URL,
+                status=LinkStatus(StatusKind.SKIPPED, None, detail),
+                method=CRAWL_LIMITS_METHOD,
+            )
+        ],
+    )
 
 
 def user_agent(config: Config) -> str:
@@ -67,7 +103,11 @@ def _quiet_scrapy(record: logging.LogRecord) -> bool:
     return True
 
 
-def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]:
+def scrapy_settings(
+    config: Config, resolver: Resolver | None, policy: AddressPolicy | None = None
+) -> dict[str, Any]:
+    """Scrapy's settings for a crawl; ``policy`` keeps it off internal addresses."""
+    from crawler.guard import middleware_class
     from crawler.resolve import resolver_class
 
     c = config.crawl
@@ -94,6 +134,8 @@ def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]
         "METAREFRESH_ENABLED": False,
         "DOWNLOAD_MAXSIZE": 0,  # the spider stops big downloads itself (StopDownload)
         "DOWNLOAD_WARNSIZE": 0,
+        # Compressed bodies are inflated up to a bound (crawler/bodies.py), not whole.
+        "GOVAUDIT_MAX_DECOMPRESSED": max(c.max_page_bytes, 50_000_000),
         "COOKIES_ENABLED": True,
         "TELNETCONSOLE_ENABLED": False,
         "LOG_ENABLED": True,
@@ -130,6 +172,7 @@ def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]
                     "httpcache.HttpCacheMiddleware",
                     "redirect.RedirectMiddleware",
                     "redirect.MetaRefreshMiddleware",
+                    "httpcompression.HttpCompressionMiddleware",
                 )
             )
         },
@@ -139,12 +182,17 @@ def scrapy_settings(config: Config, resolver: Resolver | None) -> dict[str, Any]
             "scrapy.extensions.remote_control.RemoteControl": None,  # no listening port
             "scrapy.extensions.corestats.CoreStats": None,  # stats nobody reads, per response
         },
-        "DOWNLOADER_MIDDLEWARES": {},
+        "DOWNLOADER_MIDDLEWARES": {
+            "crawler.bodies.BoundedDecompressionMiddleware": 590,
+        },
         # The spider schedules and deduplicates itself: two in-memory stacks suffice.
         "SCHEDULER": "crawler.scheduler.FrontierScheduler",
     }
     if resolver is not None:
-        settings["TWISTED_DNS_RESOLVER"] = resolver_class(resolver)
+        settings["TWISTED_DNS_RESOLVER"] = resolver_class(resolver, policy)
+    if policy is not None:
+        # First of all: a URL naming an internal IP address goes nowhere, not even robots.txt.
+        settings["DOWNLOADER_MIDDLEWARES"][middleware_class(policy)] = 10
     mw = render_middleware()
     if mw:
         settings["DOWNLOADER_MIDDLEWARES"][mw] = 950
@@ -161,12 +209,14 @@ def run_crawl(
     """Crawl ``config.site.urls`` and stream pages, links and checks into ``store``."""
     from scrapy.crawler import CrawlerProcess
 
+    from crawler.guard import AddressPolicy
     from crawler.pipeline import SnapshotWriter
     from crawler.progress import CrawlCounters, ProgressReporter
     from crawler.spider import SiteSpider
 
     resolver = resolver or Resolver(config.dns, timeout=min(config.crawl.timeout, 10))
-    settings = scrapy_settings(config, resolver)
+    policy = AddressPolicy.for_site(config, resolver)
+    settings = scrapy_settings(config, resolver, policy)
     writer = SnapshotWriter(store, run_id)
     counters = CrawlCounters()
     reporter = ProgressReporter(counters, progress, config.crawl.max_pages)
@@ -188,6 +238,7 @@ def run_crawl(
         outcome=outcome,
         progress=reporter,
         render_available="crawler.render.RenderMiddleware" in settings["DOWNLOADER_MIDDLEWARES"],
+        policy=policy,
     )
     cpu_start = time.process_time()
     # A crawl allocates millions of short-lived objects: with CPython's default GC
@@ -206,12 +257,21 @@ def run_crawl(
         gc.unfreeze()
         gc.collect()
     writer.flush()
+    limits: dict[str, Any] = outcome.get("limits") or {}
+    if limits_cut(limits):
+        store_limits(store, run_id, limits)
     seconds = time.monotonic() - started
     progress(
         f"crawl finished: {writer.pages_written} pages, {writer.checks_written} targets checked, "
         f"{writer.links_written} links in {seconds:.1f} s "
         f"({time.process_time() - cpu_start:.1f} CPU s)"
     )
+    if limits.get("targets_not_checked") or limits.get("links_not_taken"):
+        progress(
+            f"not checked: {limits.get('targets_not_checked', 0)} targets over "
+            f"crawl.max_targets, {limits.get('links_not_taken', 0)} links over "
+            f"crawl.max_links_per_page on {limits.get('pages_capped', 0)} pages"
+        )
     ok = bool(outcome.get("homepage_ok"))
     return CrawlStats(
         pages=writer.pages_written,
@@ -223,4 +283,5 @@ def run_crawl(
         rendered=counters.rendered,
         seconds=seconds,
         homepage_url=outcome.get("homepage_url", ""),
+        limits=limits,
     )

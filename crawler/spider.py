@@ -6,6 +6,9 @@ stays flat however large the site is. Every unique target is fetched once: inter
 pages are crawled (GET, parsed, stored), everything else is checked with HEAD (GET
 when HEAD is refused or lies, stopped after the headers). Redirects are followed here,
 hop by hop, so chains are recorded and loops end.
+
+The frontier and the budgets (pages crawled, targets per run, what the limits cut) are
+in :mod:`crawler.frontier`.
 """
 
 from __future__ import annotations
@@ -14,44 +17,45 @@ import logging
 import re
 import secrets
 import time
-from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider, IgnoreRequest, StopDownload
+from scrapy.exceptions import DontCloseSpider, IgnoreRequest
 from scrapy.http import Request, Response
 from twisted.internet.task import LoopingCall
 from twisted.python.failure import Failure
 
 from core.config import Config
 from core.snapshot import Link, LinkCheck, LinkStatus, Page, StatusKind
+from crawler.bodies import DownloadLimits, is_html
 from crawler.charset import decode_html
 from crawler.checker import (
     HEAD_UNTRUSTED,
     looks_blocked,
     looks_soft_404,
+    redirect_outcome,
     status_for_code,
     status_for_failure,
 )
 from crawler.extract import PAGE_TAGS, is_resource, parse_html
+from crawler.frontier import CHECK, PAGE, PROBE, Frontier
+from crawler.guard import AddressPolicy
 from crawler.pipeline import SnapshotWriter
 from crawler.progress import CrawlCounters, ProgressReporter
 from crawler.scope import Scope, normalize_url
 
 log = logging.getLogger(__name__)
 
-PAGE, CHECK, PROBE = "page", "check", "probe"
+#: Failures of a HEAD request that GET may not have: some servers drop HEAD requests.
+_HEAD_DROPPED = (StatusKind.CONNECTION_RESET, StatusKind.ERROR)
+#: Bytes of a link check's body kept (after decompression): enough for its <title>.
+CHECK_BODY_BYTES = 262_144
 _TITLE_RE = re.compile(rb"<title[^>]*>(.*?)</title", re.IGNORECASE | re.DOTALL)
 _JS_HINT = re.compile(r"javascript|脚本|启用|enable", re.IGNORECASE)
-
-
-def _is_html(content_type: str) -> bool:
-    ct = content_type.lower()
-    return not ct or "html" in ct or "xml" in ct and "xhtml" in ct
 
 
 class SiteSpider(scrapy.Spider):
@@ -64,6 +68,7 @@ class SiteSpider(scrapy.Spider):
         outcome: dict[str, Any],
         progress: ProgressReporter,
         render_available: bool = False,
+        policy: AddressPolicy | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -73,25 +78,33 @@ class SiteSpider(scrapy.Spider):
         self.progress = progress
         self.counters: CrawlCounters = progress.counters
         self.render_available = render_available
+        self.policy = policy  # internal addresses refused (crawler/guard.py)
         self.start_list = [u for u in (normalize_url(x) for x in config.site.urls) if u]
         self.homepage = self.start_list[0] if self.start_list else ""
         self.scope = Scope(config, self.start_list)
         c = config.crawl
-        self.max_pages = c.max_pages
         self.max_depth = c.max_depth
         self.max_redirects = c.max_redirects
         self.max_page_bytes = c.max_page_bytes
+        self.max_links_per_page = c.max_links_per_page
         self.render_patterns = [re.compile(p) for p in c.render.patterns]
         self.render_auto = c.render.auto
         self.render_budget = c.render.max_pages if render_available else 0
         # Scheduling state: compact, bounded by the number of distinct URLs.
+        self.download_limits: DownloadLimits | None = None
         self.seen: set[int] = set()
         self.pages_done: set[int] = set()
-        self.frontier: deque[tuple[str, int, str]] = deque()
-        self.inflight = 0
-        self.max_inflight = max(32, c.concurrency * 4)
-        self.pages_scheduled = 0
+        self.frontier = Frontier(
+            self.counters,
+            max_pages=c.max_pages,
+            max_targets=c.max_targets,
+            max_links_per_page=c.max_links_per_page,
+            max_page_bytes=c.max_page_bytes,
+            max_inflight=max(32, c.concurrency * 4),
+            page_slack=c.concurrency_per_host,
+        )
         self.probe_sent = False
+        self.outcome["limits"] = self.frontier.limits
         self._looper: LoopingCall | None = None
 
     # ---- lifecycle -------------------------------------------------------------------
@@ -101,8 +114,10 @@ class SiteSpider(scrapy.Spider):
         crawler.signals.connect(spider.on_idle, signal=signals.spider_idle)
         crawler.signals.connect(spider.on_opened, signal=signals.spider_opened)
         crawler.signals.connect(spider.on_closed, signal=signals.spider_closed)
-        crawler.signals.connect(spider.on_headers, signal=signals.headers_received)
-        crawler.signals.connect(spider.on_bytes, signal=signals.bytes_received)
+        # Stops downloads early; held here, as signals keep weak references to receivers.
+        spider.download_limits = limits = DownloadLimits(spider.max_page_bytes)
+        crawler.signals.connect(limits.on_headers, signal=signals.headers_received)
+        crawler.signals.connect(limits.on_bytes, signal=signals.bytes_received)
         return spider
 
     def on_opened(self, spider: Any = None) -> None:
@@ -116,23 +131,27 @@ class SiteSpider(scrapy.Spider):
         self._tick()
 
     def _tick(self) -> None:
-        self.counters.queued = len(self.frontier) + self.inflight
+        self.counters.queued = len(self.frontier)
         self.progress.tick()
 
     def on_idle(self, spider: Any = None) -> None:
-        if self.frontier:
-            for request in self._drain():
+        if self.frontier.has_waiting():
+            sent = list(self._drain())
+            if not sent and self.frontier.parked:  # nothing in flight can free budget
+                self.frontier.unpark_as_checks()
+                sent = list(self._drain())
+            for request in sent:
                 self.crawler.engine.crawl(request)
             raise DontCloseSpider
 
     async def start(self) -> AsyncIterator[Any]:
         for i, url in enumerate(self.start_list):
             if self._mark_seen(url):
-                self.pages_scheduled += 1
-                self.inflight += 1
-                yield self._request(url, PAGE, 0, homepage=(i == 0))
+                self.frontier.targets += 1
+                self.frontier.started()
+                yield self._request(url, PAGE, 0, homepage=(i == 0), slot=True)
         if self.config.site.sitemap:
-            self.inflight += 1
+            self.frontier.started()
             yield Request(
                 self.config.site.sitemap,
                 callback=self.on_sitemap,
@@ -160,9 +179,14 @@ class SiteSpider(scrapy.Spider):
         started: float | None = None,
         homepage: bool = False,
         render: bool = False,
+        slot: bool = False,
     ) -> Request:
+        """A request; ``slot``: it holds one of the page budget's slots (pages only)."""
         if method is None:
             method = "HEAD" if kind == CHECK else "GET"
+        slot = slot and kind == PAGE
+        if slot:
+            self.frontier.acquire_slot()
         meta: dict[str, Any] = {
             "dont_redirect": True,
             "handle_httpstatus_all": True,
@@ -172,6 +196,9 @@ class SiteSpider(scrapy.Spider):
             "ga_origin": origin or url,
             "ga_started": started or time.monotonic(),
             "ga_homepage": homepage,
+            "ga_slot": slot,
+            # Bodies are cut here after decompression too (crawler/bodies.py).
+            "ga_max_body": self.max_page_bytes if kind == PAGE else CHECK_BODY_BYTES,
         }
         if kind != PAGE:
             # One request to test a target is not crawling: robots.txt governs crawling.
@@ -196,11 +223,12 @@ class SiteSpider(scrapy.Spider):
         self.render_budget -= 1
         return True
 
+    def _done(self, meta: dict[str, Any]) -> None:
+        self.frontier.done(meta)
+
     def _drain(self) -> Iterator[Request]:
-        while self.frontier and self.inflight < self.max_inflight:
-            url, depth, kind = self.frontier.popleft()
-            self.inflight += 1
-            yield self._request(url, kind, depth)
+        for url, depth, kind in self.frontier.take():
+            yield self._request(url, kind, depth, slot=True)
 
     def _consider(self, url: str, tag: str, internal: bool, depth: int) -> None:
         """Queue a newly seen target: crawl it (internal page) or check it (the rest)."""
@@ -208,43 +236,19 @@ class SiteSpider(scrapy.Spider):
             return
         if self.scope.is_excluded(url):
             return
+        kind = CHECK
         if internal and tag in PAGE_TAGS and not is_resource(url):
             if not self.scope.admit_query(url):
                 return  # a calendar-style trap: enough variants of this path already
             if (
                 self.scope.in_prefixes(url)
                 and depth <= self.max_depth
-                and self.pages_scheduled < self.max_pages
+                and self.frontier.budget_left()
             ):
-                self.pages_scheduled += 1
-                self.frontier.append((url, depth, PAGE))
-                return
+                kind = PAGE
         elif not internal and not self.config.crawl.check_external:
             return
-        self.frontier.append((url, depth, CHECK))
-
-    # ---- signals: stop downloads early -------------------------------------------------
-    def on_headers(self, headers: Any, body_length: int, request: Request, spider: Any) -> None:
-        kind = request.meta.get("ga_kind")
-        if kind == CHECK and request.method == "GET":
-            ctype = (headers.get(b"Content-Type") or b"").decode("latin-1").lower()
-            if "html" not in ctype or body_length > 262_144:
-                raise StopDownload(fail=False)  # status and headers are all we need
-        elif kind == PAGE:
-            ctype = (headers.get(b"Content-Type") or b"").decode("latin-1")
-            if not _is_html(ctype):
-                raise StopDownload(fail=False)  # an attachment behind a page-like URL
-
-    def on_bytes(self, data: bytes, request: Request, spider: Any) -> None:
-        meta = request.meta
-        kind = meta.get("ga_kind")
-        got = meta.get("ga_bytes", 0) + len(data)
-        meta["ga_bytes"] = got
-        if kind == PAGE and got > self.max_page_bytes:
-            meta["ga_truncated"] = True
-            raise StopDownload(fail=False)
-        if kind == CHECK and got > 65_536:
-            raise StopDownload(fail=False)
+        self.frontier.add(url, depth, kind)
 
     # ---- callbacks ---------------------------------------------------------------------
     # Callbacks hand requests straight to the engine (engine.crawl) instead of yielding
@@ -266,7 +270,7 @@ class SiteSpider(scrapy.Spider):
                 response,
                 meta.get("ga_kind", CHECK),
             )
-            self.inflight -= 1
+            self._done(meta)
         self._send(self._drain())
 
     def on_failure(self, failure: Failure) -> None:
@@ -282,15 +286,9 @@ class SiteSpider(scrapy.Spider):
             status = LinkStatus(StatusKind.SKIPPED, None, "robots.txt")
         else:
             status = status_for_failure(failure)
-        if (
-            kind == CHECK
-            and request.method == "HEAD"
-            and status.kind
-            in (
-                StatusKind.CONNECTION_RESET,
-                StatusKind.ERROR,
-            )
-        ):
+        if self.policy is not None:  # Twisted reports a name it refused as "no results"
+            status = self.policy.explain(status, request.url)
+        if kind == CHECK and request.method == "HEAD" and status.kind in _HEAD_DROPPED:
             # Some servers drop HEAD requests: try GET before believing it.
             self.crawler.engine.crawl(
                 self._request(
@@ -305,7 +303,7 @@ class SiteSpider(scrapy.Spider):
             )
             return
         self._record(meta["ga_origin"], status, None, kind, request=request)
-        self.inflight -= 1
+        self._done(meta)
         self._send(self._drain())
 
     def _handle_response(self, response: Response) -> Iterator[Request]:
@@ -316,32 +314,19 @@ class SiteSpider(scrapy.Spider):
         code = response.status
         location = response.headers.get(b"Location")
         if 300 <= code < 400 and location:
-            target = normalize_url(urljoin(response.url, location.decode("latin-1").strip()))
-            new_hops = [*hops, (code, target or location.decode("latin-1"))]
-            if target is None:
+            target, new_hops, ended = redirect_outcome(
+                response.url, code, location.decode("latin-1"), origin, hops, self.max_redirects
+            )
+            if ended is not None or target is None:
                 self._record(
-                    origin,
-                    LinkStatus(StatusKind.ERROR, code, "bad Location"),
-                    response,
-                    kind,
-                    new_hops,
-                )
-            elif target == response.url or target == origin or target in {u for _, u in hops}:
-                self._record(
-                    origin, LinkStatus(StatusKind.REDIRECT_LOOP, code), response, kind, new_hops
-                )
-            elif len(new_hops) > self.max_redirects:
-                self._record(
-                    origin,
-                    LinkStatus(StatusKind.TOO_MANY_REDIRECTS, code),
-                    response,
-                    kind,
-                    new_hops,
+                    origin, ended or LinkStatus(StatusKind.ERROR), response, kind, new_hops
                 )
             else:
                 method = "GET" if code == 303 or response.request.method == "GET" else "HEAD"
                 if kind == PAGE and not self.scope.is_internal(target):
                     kind = CHECK  # a page that redirects off-site: check, do not crawl
+                slot = bool(meta.get("ga_slot")) and kind == PAGE
+                self.frontier.release_slot(meta)  # the next hop takes it (if still a page)
                 yield self._request(
                     target,
                     kind,
@@ -351,9 +336,10 @@ class SiteSpider(scrapy.Spider):
                     origin,
                     meta["ga_started"],
                     meta.get("ga_homepage", False),
+                    slot=slot,
                 )
                 return
-            self.inflight -= 1
+            self._done(meta)
             return
 
         if kind == CHECK and response.request.method == "HEAD" and code in HEAD_UNTRUSTED:
@@ -364,12 +350,12 @@ class SiteSpider(scrapy.Spider):
 
         status = status_for_code(code)
         ctype = response.headers.get(b"Content-Type", b"").decode("latin-1")
-        if kind == PAGE and 200 <= code < 300 and _is_html(ctype):
+        if kind == PAGE and 200 <= code < 300 and is_html(ctype):
             yield from self._handle_page(response, ctype)
             return
         if kind == PROBE:
             self._record(origin, status, response, kind, hops, soft_404=(code == 200))
-            self.inflight -= 1
+            self._done(meta)
             return
         if status.is_ok and kind == CHECK and "html" in ctype.lower() and response.body:
             m = _TITLE_RE.search(response.body[:65536])
@@ -384,7 +370,7 @@ class SiteSpider(scrapy.Spider):
                 f" ({status.detail})" if status.detail else ""
             )
         self._record(origin, status, response, kind, hops)
-        self.inflight -= 1
+        self._done(meta)
 
     def _handle_page(self, response: Response, ctype: str) -> Iterator[Request]:
         meta = response.meta
@@ -396,15 +382,21 @@ class SiteSpider(scrapy.Spider):
             h = hash(final)
             if h in self.pages_done:  # reached by a redirect; already crawled
                 self._record(origin, status_for_code(response.status), response, PAGE, hops)
-                self.inflight -= 1
+                self._done(meta)
                 return
             self.seen.add(h)
+        if not self.frontier.budget_left() and depth > 0:
+            # The budget filled up while this page was on its way: it was checked, and
+            # that is all (at most concurrency_per_host such fetches, see Frontier).
+            self._record(origin, status_for_code(response.status), response, CHECK, hops)
+            self._done(meta)
+            return
         body = response.body
         truncated = bool(meta.get("ga_truncated")) or len(body) > self.max_page_bytes
         if truncated:
             body = body[: self.max_page_bytes]
         html, encoding = decode_html(body, ctype)
-        parsed = parse_html(html, final, encoding)
+        parsed = parse_html(html, final, encoding, self.max_links_per_page)
         rendered = bool(meta.get("rendered"))
 
         if (
@@ -421,6 +413,8 @@ class SiteSpider(scrapy.Spider):
             and self._take_render_budget()
         ):
             # Looks built by scripts: fetch it again through Chromium (once).
+            slot = bool(meta.get("ga_slot"))
+            self.frontier.release_slot(meta)  # the rendering request takes it
             request = self._request(
                 response.url,
                 PAGE,
@@ -431,6 +425,7 @@ class SiteSpider(scrapy.Spider):
                 meta["ga_started"],
                 meta.get("ga_homepage", False),
                 render=True,
+                slot=slot,
             )
             request.meta["ga_fallback"] = (body, ctype)
             yield request
@@ -455,7 +450,7 @@ class SiteSpider(scrapy.Spider):
         body, ctype = meta["ga_fallback"]
         final = normalize_url(request.url) or request.url
         html, encoding = decode_html(body, ctype)
-        parsed = parse_html(html, final, encoding)
+        parsed = parse_html(html, final, encoding, self.max_links_per_page)
         fake = Response(request.url, status=200, headers={"Content-Type": ctype}, request=request)
         self._store_page(
             fake,
@@ -499,6 +494,15 @@ class SiteSpider(scrapy.Spider):
         page_meta["_h1"] = parsed.h1
         if truncated:
             page_meta["_truncated"] = True
+            reason = meta.get("ga_truncated_reason") or "size"
+            page_meta["_truncated_reason"] = reason
+            self.frontier.note("truncated", [final, reason, meta.get("ga_bytes") or size])
+        if parsed.partial:
+            page_meta["_partial_parse"] = parsed.partial
+            self.frontier.note("partial", [final, parsed.partial])
+        if parsed.links_over:
+            found = len(parsed.links) + parsed.links_over
+            self.frontier.note("capped", [final, found, len(parsed.links)], parsed.links_over)
         lm = response.headers.get(b"Last-Modified")
         if lm:
             page_meta["_last_modified"] = lm.decode("latin-1")
@@ -539,8 +543,8 @@ class SiteSpider(scrapy.Spider):
             self.probe_sent = True
             parts = urlsplit(final)
             probe = f"{parts.scheme}://{parts.netloc}/govaudit-probe-{secrets.token_hex(6)}.html"
-            self.frontier.appendleft((probe, 1, PROBE))  # goes out next
-        self.inflight -= 1
+            self.frontier.add_next(probe, 1, PROBE)
+        self._done(meta)
 
     def _record(
         self,
@@ -599,7 +603,7 @@ class SiteSpider(scrapy.Spider):
 
     # ---- sitemap -------------------------------------------------------------------------
     def on_sitemap(self, response: Response) -> None:
-        self.inflight -= 1
+        self.frontier.done()
         if response.status == 200:
             for loc in re.findall(rb"<loc>\s*(.*?)\s*</loc>", response.body, re.IGNORECASE):
                 url = normalize_url(loc.decode("utf-8", "replace"))
@@ -608,6 +612,6 @@ class SiteSpider(scrapy.Spider):
         self._send(self._drain())
 
     def on_sitemap_failure(self, failure: Failure) -> None:
-        self.inflight -= 1
+        self.frontier.done()
         log.warning("sitemap could not be fetched: %s", failure.value)
         self._send(self._drain())
