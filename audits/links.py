@@ -5,17 +5,31 @@ Reads the crawler's link checks (one per unique target) and reports one finding 
 inspection indicators weigh them more (scorecard inputs ``links.broken_homepage`` and
 ``links.broken_other``). Only targets whose check is not OK are looked up, so the audit
 costs little on a large, healthy site.
+
+The crawler's limits are reported too (info): pages truncated at ``crawl.max_page_bytes``
+(after decompression) or parsed only in part (``links.page_truncated``), and links left
+unchecked by ``crawl.max_links_per_page`` or ``crawl.max_targets`` (``links.not_checked``),
+from the one CRAWL_LIMITS row the crawler stores among the checks.
 """
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from audits.base import AuditPlugin, Finding, RuleSpec, Severity
-from core.snapshot import STATUS_TEXT, Link, LinkCheck, SiteSnapshot, StatusKind
+from core.snapshot import (
+    CRAWL_LIMITS_METHOD,
+    STATUS_TEXT,
+    Link,
+    LinkCheck,
+    SiteSnapshot,
+    StatusKind,
+)
 
 REG_INDICATORS = "国办秘函〔2019〕19号《政府网站与政务新媒体检查指标》"
 REG_GUIDE = "国办发〔2017〕47号《政府网站发展指引》"
@@ -36,6 +50,7 @@ _RULE_OF: dict[StatusKind, str] = {
     StatusKind.CONNECTION_RESET: "links.broken",
     StatusKind.TLS_ERROR: "links.broken",
     StatusKind.ERROR: "links.broken",
+    StatusKind.PRIVATE_ADDRESS: "links.broken",
     StatusKind.TIMEOUT: "links.timeout",
     StatusKind.REDIRECT_LOOP: "links.redirect_loop",
     StatusKind.TOO_MANY_REDIRECTS: "links.redirect_loop",
@@ -73,7 +88,8 @@ class LinksAudit(AuditPlugin):
             "更新为新地址或撤下链接；外部网站失效的，改链至有效页面。",
             unit="信息中心",
             category="链接可用性",
-            description="页面上的链接、图片或附件返回错误（如404、500）、域名无法解析、连接被拒绝或中断。",
+            description="页面上的链接、图片或附件返回错误（如404、500）、域名无法解析、连接被拒绝或中断，"
+            "或指向内网、本机等非公网地址（private_address，未访问）。",
         ),
         RuleSpec(
             id="links.timeout",
@@ -113,6 +129,28 @@ class LinksAudit(AuditPlugin):
             unit="信息中心",
             category="链接可用性",
         ),
+        RuleSpec(
+            id="links.not_checked",
+            title="链接数量超出检查上限，部分链接未检测",
+            severity=Severity.INFO,
+            regulation=REG_INDICATORS,
+            advice="单个页面或整站的链接数量超出检查上限（crawl.max_links_per_page、"
+            "crawl.max_targets），超出部分未检测。请核实页面是否异常（如自动生成的大量链接），"
+            "确需全部检测时调高上限。",
+            unit="信息中心",
+            category="链接可用性",
+        ),
+        RuleSpec(
+            id="links.page_truncated",
+            title="页面过大或结构异常，仅检查了部分内容",
+            severity=Severity.INFO,
+            regulation=REG_GUIDE,
+            advice="页面超过大小上限（crawl.max_page_bytes，按解压后计算）被截断，或标签嵌套过深"
+            "只能解析一部分，页面后部的内容和链接可能未被检查。请检查页面是否异常"
+            "（如压缩炸弹、模板错误导致的标签未闭合），并精简页面。",
+            unit="信息中心",
+            category="链接可用性",
+        ),
     ]
 
     def check_site(self, snapshot: SiteSnapshot) -> Iterable[Finding]:
@@ -122,6 +160,9 @@ class LinksAudit(AuditPlugin):
         for check in snapshot.checks():
             if check.method == "probe":
                 yield from self._probe(check, home)
+                continue
+            if check.method == CRAWL_LIMITS_METHOD:
+                yield from self._limits(check, home)
                 continue
             key = check.status.kind.value
             if check.status.kind is StatusKind.HTTP_ERROR and check.status.code:
@@ -194,6 +235,77 @@ class LinksAudit(AuditPlugin):
                 "hint": status.hint,
             },
         )
+
+    def _limits(self, check: LinkCheck, home: str) -> Iterable[Finding]:
+        """links.not_checked and links.page_truncated from the crawler's limits record."""
+        try:
+            limits: dict[str, Any] = json.loads(check.status.detail or "{}")
+        except ValueError:
+            return
+        per_page = limits.get("max_links_per_page")
+        for page, found, kept in limits.get("capped", []):
+            yield Finding(
+                rule="links.not_checked",
+                url=page,
+                page=page,
+                key="max_links_per_page",
+                message=f"页面上约有{found}个链接，超出单页检查上限{per_page}个，"
+                f"只检测了前{kept}个，其余约{found - kept}个未检测。",
+                evidence={
+                    "limit": "crawl.max_links_per_page",
+                    "cap": per_page,
+                    "links_found": found,
+                    "links_checked": kept,
+                    "links_not_checked": found - kept,
+                },
+            )
+        over = int(limits.get("targets_not_checked") or 0)
+        if over:
+            cap = limits.get("max_targets")
+            yield Finding(
+                rule="links.not_checked",
+                url=home,
+                page=None,
+                key="max_targets",
+                message=f"全站链接目标超出本次检查上限{cap}个，另有{over}个链接目标未检测"
+                f"（单页上限另计：{limits.get('pages_capped', 0)}个页面共约"
+                f"{limits.get('links_not_taken', 0)}个链接未检测）。",
+                evidence={
+                    "limit": "crawl.max_targets",
+                    "cap": cap,
+                    "targets_not_checked": over,
+                    "pages_capped": limits.get("pages_capped", 0),
+                    "links_not_taken": limits.get("links_not_taken", 0),
+                },
+            )
+        max_bytes = limits.get("max_page_bytes")
+        for page, reason, received in limits.get("truncated", []):
+            how = "解压后" if reason == "decompressed" else ""
+            yield Finding(
+                rule="links.page_truncated",
+                url=page,
+                page=page,
+                key="size",
+                message=f"页面{how}超过{max_bytes}字节的大小上限，只检查了前{max_bytes}字节，"
+                "其后的内容和链接未检查。",
+                evidence={
+                    "reason": reason,
+                    "limit": "crawl.max_page_bytes",
+                    "cap": max_bytes,
+                    "bytes_received": received,
+                },
+            )
+        for page, reason in limits.get("partial", []):
+            what = "标签嵌套过深" if reason == "depth" else "页面结构错误"
+            yield Finding(
+                rule="links.page_truncated",
+                url=page,
+                page=page,
+                key="parse",
+                message=f"页面{what}，HTML只能解析一部分；链接已逐一查找并检测，"
+                "但标题、正文等其他检查只覆盖了解析出的部分。",
+                evidence={"reason": reason},
+            )
 
     def _probe(self, check: LinkCheck, home: str) -> Iterable[Finding]:
         if not (check.status.is_ok and check.soft_404):
