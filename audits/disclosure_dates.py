@@ -1,311 +1,119 @@
-"""Dates the disclosure rules depend on: the guide, the annual report, interpretations,
-consultations.
+"""Dates the disclosure rules depend on: the guide, the annual report, publication lag,
+interpretations, consultations.
 
 - 政府信息公开指南 exists, shows its update date and is not older than a year
   (政府信息公开条例 第十二条; the work plan asks to "明确标注更新日期").
 - last year's 政府信息公开工作年度报告 is published by 31 January (条例 第四十九条).
+- a document goes online within 20 working days of its date (条例 第二十六条).
 - a policy's interpretation (解读) follows within 3 working days (work plan 五(三)),
   counted with the official holiday calendar (``chinesecalendar``).
 - a consultation (意见征集) stays open at least 30 days and, once closed, its feedback is
   published (work plan 二(一), 五(一)).
+
+What could not be read (a start page that is an article, a dead or uncrawled link, a page
+built by script, a guide column that only indexes other units' guides) is reported as
+``guide.not_checked`` with the reason, never passed in silence. Reading pages is
+``audits.disclosure_docs``; the timing rules are ``audits.disclosure_timing``. This module
+knows no crawler and no report format.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel
 
-from audits.base import AuditContext, AuditPlugin, Finding, RuleSpec, Severity
+from audits.base import AuditContext, AuditPlugin, Finding
+from audits.disclosure_docs import (
+    Dated,
+    Doc,
+    deadline_for,
+    guide_date,
+    is_report_column,
+    looks_like_article,
+    page_title,
+    parse_html,
+    prose_length,
+    publication,
+    related,
+    report_years,
+    row_date,
+    text_lines,
+)
+from audits.disclosure_options import RULES, DisclosureDatesOptions
+from audits.disclosure_timing import TimingChecks
 from audits.pageinfo import FOOTER, MAIN, PageInfo, compact, parse_page, urlkey
-from core.dates import (
-    cn_small_int,
-    cn_year,
-    find_dates,
-    labelled_date,
-    working_days_after,
-)
+from core.dates import working_days_after
 from core.snapshot import Page, SiteSnapshot
-from core.units import assign_unit
 
-REG_12 = "《中华人民共和国政府信息公开条例》第十二条；本局政务公开工作要点 六(二)"
-REG_49 = "《中华人民共和国政府信息公开条例》第四十九条"
-REG_INTERP = "本局政务公开工作要点 五(三)（解读材料在政策文件发布后3个工作日内公开）"
-REG_CONSULT = (
-    "本局政务公开工作要点 二(一)、五(一)（征求意见期限一般不少于30日，及时公开意见采纳情况）"
-)
+__all__ = [
+    "DisclosureDatesAudit",
+    "DisclosureDatesOptions",
+    "Doc",
+    "page_title",
+    "related",
+    "report_years",
+]
 
-_YEAR = r"(\d{4}|[〇零○一二三四五六七八九]{4})"
-_REPORT = r"(?:政府)?信息公开(?:工作)?(?:年度报告|年报)"
-_RE_REPORT_YEAR_FIRST = re.compile(_YEAR + r"\s*年度?[^，。；\d]{0,30}?" + _REPORT)
-_RE_REPORT_YEAR_LAST = re.compile(_REPORT + r"\s*[（(]?\s*" + _YEAR + r"\s*年?度?\s*[)）]?")
-_RE_BOOK = re.compile(r"《([^《》]{4,80})》")
-_RE_RANGE_SEP = re.compile(r"^\s*(?:至|到|—|－|-|~|～|―|–)+\s*")
-_RE_MD_ONLY = re.compile(r"^\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
-_RE_CN_MD_ONLY = re.compile(
-    r"^\s*([一二三四五六七八九十]{1,3})\s*月\s*([一二三四五六七八九十廿卅]{1,3})\s*日"
-)
-_RE_DEADLINE = re.compile(
-    r"(?:截止|截至|截止日期|截止时间|截止到|反馈截止)[^。\d〇零一二三四五六七八九]{0,10}$"
-)
-_RE_DURATION = re.compile(
-    r"(?:为期|期限为|期限|期为|时间为)\s*(\d{1,3}|[一二三四五六七八九十廿卅]{1,3})\s*(?:个)?(?:自然日|日历日|天|日)"
-)
-_RE_UNIT = re.compile(
-    r"(?:起草单位|起草科室|承办单位|承办科室|责任单位|责任科室|解读单位|牵头单位)\s*[:：]\s*"
-    r"([\u4e00-\u9fa5]{2,15}?(?:组|科|处|室|中心|支队|办|所|院|局))"
-)
 _GENERIC_CRUMBS = {"首页", "网站首页", "正文", "详情", "内容", "文章", "详细内容", "正文内容"}
-_TITLE_SUFFIX = re.compile(r"\s*[_|｜\-—–]+\s*[^_|｜\-—–]*$")
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class DisclosureDatesOptions(_Model):
-    guide_names: list[str] = Field(
-        default_factory=lambda: ["政府信息公开指南", "信息公开指南"],
-        description="Titles that name the guide",
-    )
-    guide_labels: list[str] = Field(
-        default_factory=lambda: [
-            "更新日期",
-            "更新时间",
-            "最后更新",
-            "最近更新",
-            "修订日期",
-            "发布日期",
-            "发布时间",
-            "成文日期",
-            "印发日期",
-            "日期",
-            "时间",
-        ],
-        description="Labels whose date counts as the guide's update date, in preference order",
-    )
-    guide_signature_date: bool = Field(
-        True, description="Also accept a date at the end of the guide's text (落款)"
-    )
-    guide_max_age_days: int = Field(
-        365, ge=1, description="guide.update_date_stale when the update date is older"
-    )
-    report_deadline: str = Field(
-        "01-31", description="MM-DD by which last year's annual report must be out"
-    )
-
-    @field_validator("report_deadline")
-    @classmethod
-    def _check_deadline(cls, value: str) -> str:
-        month, _, day = value.partition("-")
-        try:
-            date(2024, int(month), int(day))
-        except ValueError:
-            raise ValueError(f"{value!r} is not MM-DD; write e.g. '01-31'") from None
-        return value
-
-    interpretation_limit_workdays: int = Field(
-        3, ge=0, description="Working days (official holiday calendar) allowed for a 解读"
-    )
-    policy_columns: list[str] = Field(
-        default_factory=lambda: ["政策文件", "规范性文件", "政府文件", "部门文件", "通知文件"],
-        description="Columns whose articles are policy documents that need an interpretation",
-    )
-    interpretation_words: list[str] = Field(
-        default_factory=lambda: ["解读"], description="Title words of an interpretation"
-    )
-    consultation_words: list[str] = Field(
-        default_factory=lambda: ["征求意见", "意见征集", "征集意见", "公开征求"],
-        description="Title words of a consultation notice",
-    )
-    feedback_words: list[str] = Field(
-        default_factory=lambda: [
-            "反馈",
-            "采纳情况",
-            "采纳",
-            "意见收集",
-            "征求意见情况",
-            "结果公开",
-        ],
-        description="Title words of the feedback on a consultation",
-    )
-    lookback_days: int = Field(
-        365,
-        ge=0,
-        description="Policies and consultations older than this many days are not checked "
-        "(timing rules look at recent work); 0 = all",
-    )
-    consultation_min_days: int = Field(
-        30, ge=1, description="Shortest consultation period, both ends counted"
-    )
+ARTICLE_START = "起始页面是文章页，不是网站首页"
+MIN_GUIDE_PROSE = 120  # characters of sentences a guide text has at the very least
+SOURCE_ZH = {
+    "label": "页面标注的日期",
+    "title": "标题下的日期",
+    "index_table": "信息索引",
+    "meta": "PubDate元数据",
+    "signature": "落款日期",
+    "url": "网址中的日期",
+    "list": "年报列表",
+    "page": "年报页面",
+}
 
 
 @dataclass
-class Doc:
-    """What this plugin keeps of one page."""
+class ReportSeen:
+    """One link to (or list entry of) a year's annual report."""
 
-    url: str
     title: str
-    column: str
-    date: date | None
-    is_list: bool
-    text: str = ""
-    anchors: list[tuple[str, str]] = field(default_factory=list)  # (compact text, url)
-    entries: list[tuple[str, str, date | None]] = field(default_factory=list)
+    url: str
+    page: str  # where the link was seen
+    date: date | None = None
 
 
-def page_title(info: PageInfo) -> str:
-    """ArticleTitle meta, else the first heading, else <title> without the site suffix."""
-    title = info.meta.get("articletitle") or (info.headings[0] if info.headings else "")
-    if not title:
-        title = _TITLE_SUFFIX.sub("", info.title) or info.title
-    return compact(title)
-
-
-def report_years(text: str) -> set[int]:
-    """Years of 政府信息公开工作年度报告 named in a title (2025年… / …年报（2025年）)."""
-    years: set[int] = set()
-    t = compact(text)
-    for rx in (_RE_REPORT_YEAR_FIRST, _RE_REPORT_YEAR_LAST):
-        for m in rx.finditer(t):
-            raw = m.group(1)
-            year = int(raw) if raw.isdigit() else cn_year(raw)
-            if year and 1990 <= year <= 2100:
-                years.add(year)
-    return years
-
-
-def _core(title: str) -> str:
-    """A title reduced to what a related item would repeat (for matching by title)."""
-    t = compact(title)
-    m = _RE_BOOK.search(t)
-    if m:
-        return m.group(1)
-    for word in ("的政策解读", "政策解读", "的解读", "解读", "的反馈", "反馈"):
-        t = t.replace(word, "")
-    t = re.sub(r"^(?:关于|对)", "", t)
-    t = re.sub(r"(?:的)?(?:公告|通知|公示|说明|情况)$", "", t)
-    t = re.sub(r"(?:公开)?(?:征求|征集)(?:意见)?(?:稿)?", "", t)
-    t = re.sub(r"(?:意见)?(?:采纳|收集)(?:情况)?", "", t)
-    return t.strip("《》（）()的")
-
-
-def related(a: str, b: str) -> bool:
-    ca, cb = _core(a), _core(b)
-    if len(ca) < 4 or len(cb) < 4:
-        return False
-    return ca in cb or cb in ca or ca in compact(b) or cb in compact(a)
-
-
-class DisclosureDatesAudit(AuditPlugin):
+class DisclosureDatesAudit(AuditPlugin, TimingChecks):
     name = "disclosure_dates"
-    title = "政府信息公开指南、年报与解读、征集时效"
+    title = "政府信息公开指南、年报与公开时效"
     Options = DisclosureDatesOptions
-    rules = [
-        RuleSpec(
-            id="guide.missing",
-            title="未找到政府信息公开指南",
-            severity=Severity.ERROR,
-            regulation=REG_12,
-            advice="在“政府信息公开”专栏发布政府信息公开指南，并标注更新日期。",
-            unit="综合组",
-            category="公开指南与年报",
-        ),
-        RuleSpec(
-            id="guide.update_date_missing",
-            title="政府信息公开指南未标注更新日期",
-            severity=Severity.ERROR,
-            regulation=REG_12,
-            advice="在指南中明确标注更新日期（如“更新日期：2026年10月9日”）。",
-            unit="综合组",
-            category="公开指南与年报",
-        ),
-        RuleSpec(
-            id="guide.update_date_stale",
-            title="政府信息公开指南超过一年未更新",
-            severity=Severity.WARNING,
-            regulation=REG_12,
-            advice="对照机构职能和办理流程的变化及时修订指南，并更新标注的日期。",
-            unit="综合组",
-            category="公开指南与年报",
-        ),
-        RuleSpec(
-            id="guide.annual_report_missing",
-            title="未按期发布上一年度政府信息公开工作年度报告",
-            severity=Severity.ERROR,
-            regulation=REG_49,
-            advice="每年1月31日前按统一格式发布上一年度政府信息公开工作年度报告。",
-            unit="综合组",
-            category="公开指南与年报",
-        ),
-        RuleSpec(
-            id="disclosure.interpretation_late",
-            title="政策解读发布超过3个工作日",
-            severity=Severity.WARNING,
-            regulation=REG_INTERP,
-            advice="落实政策文件与解读材料同步起草、同步审批、同步发布，解读在文件发布后3个工作日内公开。",
-            unit="综合组",
-            description="责任单位为起草文件的科室；页面未标明起草单位时默认综合组（政务公开主管部门）。",
-            category="政策解读",
-        ),
-        RuleSpec(
-            id="disclosure.interpretation_missing",
-            title="政策文件未找到解读材料",
-            severity=Severity.INFO,
-            regulation=REG_INTERP,
-            advice="按“谁起草、谁解读”原则为政策文件发布解读，并在文件页面关联解读链接。",
-            unit="综合组",
-            category="政策解读",
-        ),
-        RuleSpec(
-            id="disclosure.consultation_short",
-            title="意见征集期限少于30日",
-            severity=Severity.WARNING,
-            regulation=REG_CONSULT,
-            advice="公开征求意见的期限一般不少于30日；确需缩短的应说明理由。",
-            unit="信息中心",
-            category="意见征集",
-        ),
-        RuleSpec(
-            id="disclosure.consultation_no_feedback",
-            title="意见征集结束后未公开反馈情况",
-            severity=Severity.INFO,
-            regulation=REG_CONSULT,
-            advice="征集结束后及时公开意见收集和采纳情况，并与原征集公告关联。",
-            unit="信息中心",
-            category="意见征集",
-        ),
-    ]
+    rules = RULES
 
     def __init__(self, options: BaseModel, context: AuditContext) -> None:
         super().__init__(options, context)
         self.options: DisclosureDatesOptions = options  # type: ignore[assignment]
         self.docs: dict[str, Doc] = {}
         self.report_titles: dict[int, str] = {}
+        self.reports: dict[int, list[ReportSeen]] = {}
+        self.report_columns: dict[str, tuple[str, str]] = {}  # key → (url, page seen on)
         self.guide_links: dict[str, str] = {}  # url key → url, in the order first seen
+        self.hosts: set[str] = set()
+        self.late: list[Finding] = []
+        self._article_start: bool | None = None
 
     # -- collection ------------------------------------------------------------------
-
-    def _words(self, title: str, words: list[str]) -> bool:
-        return any(compact(w) in title for w in words)
 
     def check_page(self, page: Page) -> Iterable[Finding]:
         info = parse_page(page, self.ctx.today)
         if info is None:
             return ()
+        self.hosts.add((urlsplit(info.final_url).hostname or "").lower())
         opts = self.options
         title = page_title(info)
         crumbs = [c for c in info.crumbs if c not in _GENERIC_CRUMBS and c != title]
         column = info.column_name or (crumbs[-1] if crumbs else "")
         is_list = bool(info.entries) and not info.is_article
-        texts = [title, info.title] + [a.text for a in info.anchors if a.zone != FOOTER]
-        texts += [e.title for e in info.entries]
-        for t in texts:
-            for year in report_years(t):
-                self.report_titles.setdefault(year, t)
+        self._collect_reports(info, title)
         guide_words = [compact(w) for w in opts.guide_names]
         for a in info.anchors:
             if any(w in compact(a.text) for w in guide_words):
@@ -322,7 +130,31 @@ class DisclosureDatesAudit(AuditPlugin):
             doc = self._make_doc(info, title, column, is_list)
             self.docs.setdefault(urlkey(info.url), doc)
             self.docs.setdefault(urlkey(info.final_url), doc)
+        if not is_list:
+            self._publication(info, title)
         return ()
+
+    def _collect_reports(self, info: PageInfo, title: str) -> None:
+        for t in (title, info.title):
+            for year in report_years(t):
+                self.report_titles.setdefault(year, t)
+                self.reports.setdefault(year, []).append(
+                    ReportSeen(t, info.final_url, info.final_url, info.pubdate)
+                )
+        for e in info.entries:
+            for year in report_years(e.title):
+                self.report_titles.setdefault(year, e.title)
+                self.reports.setdefault(year, []).append(
+                    ReportSeen(e.title, e.url, info.final_url, e.date)
+                )
+        for a in info.anchors:
+            if a.zone == FOOTER:
+                continue
+            for year in report_years(a.text):
+                self.report_titles.setdefault(year, a.text)
+                self.reports.setdefault(year, []).append(ReportSeen(a.text, a.href, info.final_url))
+            if is_report_column(a.text):
+                self.report_columns.setdefault(urlkey(a.href), (a.href, info.final_url))
 
     def _make_doc(self, info: PageInfo, title: str, column: str, is_list: bool) -> Doc:
         opts = self.options
@@ -345,26 +177,25 @@ class DisclosureDatesAudit(AuditPlugin):
             entries=[(e.title, e.url, e.date) for e in info.entries] if is_list else [],
         )
 
+    def _read(self, url: str) -> tuple[Page, PageInfo] | None:
+        page = self.ctx.snapshot.page(url)
+        info = parse_page(page, self.ctx.today) if page is not None else None
+        return (page, info) if page is not None and info is not None else None
+
     def _load(self, url: str) -> Doc | None:
         """The page's Doc; a page not kept while crawling is read again from the snapshot."""
         found = self.doc(url)
         if found is not None:
             return found
-        page = self.ctx.snapshot.page(url)
-        info = parse_page(page, self.ctx.today) if page is not None else None
-        if info is None:
+        read = self._read(url)
+        if read is None:
             return None
+        info = read[1]
         doc = self._make_doc(
             info, page_title(info), info.column_name, bool(info.entries) and not info.is_article
         )
         self.docs[urlkey(url)] = doc
         return doc
-
-    def doc(self, url: str) -> Doc | None:
-        return self.docs.get(urlkey(url))
-
-    def _unique_docs(self) -> list[Doc]:
-        return list({id(d): d for d in self.docs.values()}.values())
 
     # -- site checks -----------------------------------------------------------------
 
@@ -373,46 +204,67 @@ class DisclosureDatesAudit(AuditPlugin):
         out: list[Finding] = []
         out += self._guide(home)
         out += self._annual_report(home)
+        out += self._publication_findings()
         out += self._interpretations()
         out += self._consultations()
         return out
 
+    def _not_checked(self, rule: str, url: str, reason: str, page: str | None = None) -> Finding:
+        return Finding(
+            rule="guide.not_checked",
+            url=url,
+            page=page,
+            message=f"未能检查“{self.rule(rule).title}”：{reason}。",
+            evidence={"rule": rule, "reason": reason},
+            key=rule,
+        )
+
+    def _start_is_article(self) -> bool:
+        if self._article_start is None:
+            home = self.ctx.snapshot.homepage_url
+            read = self._read(home)
+            self._article_start = looks_like_article(read[1] if read else None, home)
+        return self._article_start
+
+    def _unreadable(self, url: str) -> str:
+        """Why the page at ``url`` could not be read."""
+        snapshot = self.ctx.snapshot
+        page = snapshot.page(url)
+        if page is not None and page.status_code and page.status_code >= 400:
+            return f"链接失效（HTTP {page.status_code}）"
+        check = snapshot.check(url)
+        if check is not None and check.status.is_broken:
+            return f"链接失效（{check.status.describe()}）"
+        host = (urlsplit(url).hostname or "").lower()
+        if host and host not in self.hosts:
+            return f"页面位于未抓取的网站（{host}）"
+        return "页面未抓取" if page is None else "页面无法解析"
+
     # guide
-    def _find_guide(self) -> Doc | None:
+    def _guide_candidates(self) -> tuple[list[Doc], list[tuple[str, str]]]:
         words = [compact(w) for w in self.options.guide_names]
         candidates: list[Doc] = []
+        unreadable: list[tuple[str, str]] = []
         for href in list(self.guide_links.values())[:20]:
             d = self._load(href)
-            if d is not None and d not in candidates:
+            if d is None:
+                unreadable.append((href, self._unreadable(href)))
+            elif d not in candidates:
                 candidates.append(d)
         for d in self._unique_docs():
             if any(w in d.title for w in words) and d not in candidates:
                 candidates.append(d)
-        for d in candidates:
-            if d.is_list:  # a 指南 column listing the guide article
-                for title, url, _ in d.entries:
-                    target = self._load(url) if any(w in title for w in words) else None
-                    if any(w in title for w in words) and target is not None:
-                        return target
-            else:
-                return d
-        return candidates[0] if candidates else None
-
-    def guide_date(self, doc: Doc) -> tuple[date | None, str]:
-        labels = tuple(self.options.guide_labels)
-        found = labelled_date(doc.text, labels, self.ctx.today)
-        if found:
-            return found, "label"
-        if self.options.guide_signature_date and doc.text:
-            tail = doc.text.rstrip()[-300:]
-            dates = [d for d in find_dates(tail, self.ctx.today, month_day=False)]
-            if dates:
-                return dates[-1].value, "signature"
-        return None, ""
+        return candidates, unreadable
 
     def _guide(self, home: str) -> list[Finding]:
-        guide = self._find_guide()
-        if guide is None:
+        words = [compact(w) for w in self.options.guide_names]
+        candidates, unreadable = self._guide_candidates()
+        if not candidates:
+            if self._start_is_article():
+                return [self._not_checked("guide.missing", home, ARTICLE_START)]
+            if unreadable:
+                url, why = unreadable[0]
+                return [self._not_checked("guide.missing", url, f"指南{why}")]
             return [
                 Finding(
                     rule="guide.missing",
@@ -421,7 +273,40 @@ class DisclosureDatesAudit(AuditPlugin):
                     evidence={"searched": self.options.guide_names},
                 )
             ]
-        when, how = self.guide_date(guide)
+        guide = candidates[0]
+        for d in candidates:
+            if d.is_list:  # a 指南 column listing the guide article
+                target = next(
+                    (
+                        t
+                        for title, url, _ in d.entries
+                        if any(w in title for w in words) and (t := self._load(url)) is not None
+                    ),
+                    None,
+                )
+                if target is not None:
+                    guide = target
+                    break
+            else:
+                guide = d
+                break
+        return self._judge_guide(guide)
+
+    def _judge_guide(self, guide: Doc) -> list[Finding]:
+        read = self._read(guide.url)
+        if read is None:
+            return [self._not_checked("guide.update_date_missing", guide.url, "指南页面无法读取")]
+        page, info = read
+        root = parse_html(page.html)
+        lines = text_lines(root) if root is not None else []
+        opts = self.options
+        words = [compact(w) for w in opts.guide_names]
+        when = guide_date(
+            info, lines, words, opts.guide_labels, self.ctx.today, opts.guide_signature_date
+        )
+        if when is None and prose_length(lines) < MIN_GUIDE_PROSE:
+            reason = self._no_guide_text(page, info)
+            return [self._not_checked("guide.update_date_missing", guide.url, reason, guide.url)]
         if when is None:
             return [
                 Finding(
@@ -429,28 +314,42 @@ class DisclosureDatesAudit(AuditPlugin):
                     url=guide.url,
                     page=guide.url,
                     message=f"政府信息公开指南（{guide.title}）未标注更新日期。",
-                    evidence={"title": guide.title, "labels": self.options.guide_labels},
+                    evidence={"title": guide.title, "labels": opts.guide_labels},
                 )
             ]
-        days = (self.ctx.today - when).days
-        limit = self.options.guide_max_age_days
-        if days > limit:
-            return [
-                Finding(
-                    rule="guide.update_date_stale",
-                    url=guide.url,
-                    page=guide.url,
-                    message=f"政府信息公开指南标注的更新日期为{when.isoformat()}，已{days}天未更新（超过{limit}天）。",
-                    evidence={
-                        "date": when.isoformat(),
-                        "days": days,
-                        "limit_days": limit,
-                        "found_by": how,
-                    },
-                )
-            ]
-        self.ctx.site_data["disclosure_dates.guide_date"] = when.isoformat()
-        return []
+        days = (self.ctx.today - when.value).days
+        limit = opts.guide_max_age_days
+        self.ctx.site_data["disclosure_dates.guide_date"] = when.value.isoformat()
+        if days <= limit:
+            return []
+        where = SOURCE_ZH.get(when.source, when.source)
+        return [
+            Finding(
+                rule="guide.update_date_stale",
+                url=guide.url,
+                page=guide.url,
+                message=f"政府信息公开指南标注的更新日期为{when.value.isoformat()}（{where}），"
+                f"已{days}天未更新（超过{limit}天）。",
+                evidence={
+                    "date": when.value.isoformat(),
+                    "days": days,
+                    "limit_days": limit,
+                    "found_by": when.source,
+                    "date_source": when.source,
+                },
+            )
+        ]
+
+    def _no_guide_text(self, page: Page, info: PageInfo) -> str:
+        """Why a guide page without sentences and without a date could not be judged."""
+        if not page.rendered and info.body_scripts and not info.entries:
+            links = [a for a in info.anchors if a.zone != FOOTER and len(compact(a.text)) >= 4]
+            if len(links) < 10:
+                return "指南页面内容由脚本生成，页面未渲染，读不到指南正文"
+        links = {a.href for a in info.anchors if a.zone != FOOTER and len(compact(a.text)) >= 4}
+        if len(links) >= 10:
+            return "指南栏目页面只是各单位指南的索引，没有本单位的指南正文，各单位指南页面未抓取"
+        return "指南页面没有正文内容"
 
     # annual report
     def required_report_year(self) -> int:
@@ -467,7 +366,11 @@ class DisclosureDatesAudit(AuditPlugin):
         found = sorted(self.report_titles)
         self.ctx.site_data["disclosure_dates.report_years"] = found
         if year in self.report_titles:
-            return []
+            return self._report_late(year)
+        why = self._report_list_unreadable(home)
+        if why is not None:
+            url, reason, page = why
+            return [self._not_checked("guide.annual_report_missing", url, reason, page)]
         return [
             Finding(
                 rule="guide.annual_report_missing",
@@ -478,234 +381,120 @@ class DisclosureDatesAudit(AuditPlugin):
             )
         ]
 
+    def _report_list_unreadable(self, home: str) -> tuple[str, str, str | None] | None:
+        """(url, reason, page) when the 年报 list could not be read; None when it was."""
+        first: tuple[str, str, str | None] | None = None
+        for url, seen_on in list(self.report_columns.values())[:10]:
+            read = self._read(url)
+            if read is None:
+                first = first or (url, f"年报栏目{self._unreadable(url)}", seen_on)
+                continue
+            page, info = read
+            if info.entries or page.rendered or not info.body_scripts:
+                return None  # the list was read: what it lacks is missing
+            first = first or (url, "年报栏目列表由脚本生成，页面未渲染", url)
+        if self._start_is_article():
+            return home, ARTICLE_START, None
+        return first
+
+    def _report_late(self, year: int) -> list[Finding]:
+        seen = self.reports.get(year, [])
+        dated = [(s.date, "list", s) for s in seen if s.date]
+        if not dated:
+            dated = self._row_dates(seen)
+        if not dated:
+            for s in seen[:5]:
+                doc = self._load(s.url)
+                if doc is not None and doc.date:
+                    dated.append((doc.date, "page", s))
+        if not dated:
+            if not seen:
+                return []
+            s = seen[0]
+            reason = "年报列表和年报页面均未标注发布日期，无法判断是否按期发布"
+            return [self._not_checked("guide.annual_report_late", s.url, reason, s.page)]
+        when, source, s = min(dated, key=lambda x: x[0])
+        deadline = deadline_for(year, self.options.report_deadline)
+        if when <= deadline:
+            return []
+        return [
+            Finding(
+                rule="guide.annual_report_late",
+                url=s.url,
+                page=s.page,
+                message=f"{year}年度政府信息公开工作年度报告（{s.title}）于{when.isoformat()}发布，"
+                f"晚于{deadline.isoformat()}的发布期限{(when - deadline).days}天。",
+                evidence={
+                    "year": year,
+                    "title": s.title,
+                    "date": when.isoformat(),
+                    "deadline": deadline.isoformat(),
+                    "date_source": source,
+                    "days_late": (when - deadline).days,
+                },
+                key=str(year),
+            )
+        ]
+
+    def _row_dates(self, seen: list[ReportSeen]) -> list[tuple[date, str, ReportSeen]]:
+        out: list[tuple[date, str, ReportSeen]] = []
+        for s in seen[:5]:
+            page = self.ctx.snapshot.page(s.page)
+            root = parse_html(page.html) if page is not None else None
+            when = row_date(root, s.page, s.url, self.ctx.today) if root is not None else None
+            if when:
+                out.append((when, "list", s))
+        return out
+
     def _deadline_text(self) -> str:
         month, _, day = self.options.report_deadline.partition("-")
         return f"{int(month)}月{int(day)}日" if month.isdigit() and day.isdigit() else "1月31日"
 
-    # interpretations
-    def _items(self) -> dict[str, tuple[str, str, date | None, Doc | None]]:
-        """Every article-like item: key → (title, url, date, its page if crawled)."""
-        items: dict[str, tuple[str, str, date | None, Doc | None]] = {}
-        for d in self._unique_docs():
-            if d.is_list:
-                for title, url, when in d.entries:
-                    target = self.doc(url)
-                    key = urlkey(url)
-                    if key not in items:
-                        items[key] = (
-                            target.title if target and target.title else title,
-                            url,
-                            (target.date if target and target.date else None) or when,
-                            target,
-                        )
-            else:
-                key = urlkey(d.url)
-                if key not in items:
-                    items[key] = (d.title, d.url, d.date, d)
-        return items
-
-    def _policy_keys(self, items: dict) -> list[str]:
-        opts = self.options
-        keys = []
-        column_of: dict[str, str] = {}
-        for d in self._unique_docs():
-            if d.is_list:
-                for _, url, _ in d.entries:
-                    column_of.setdefault(urlkey(url), d.column or d.title)
-        for key, (title, _url, _when, doc) in items.items():
-            column = (doc.column if doc else "") or column_of.get(key, "")
-            if self._words(column, opts.interpretation_words):
-                continue
-            if self._words(title, opts.interpretation_words):
-                continue
-            if self._words(column, opts.policy_columns) or self._words(
-                column_of.get(key, ""), opts.policy_columns
-            ):
-                keys.append(key)
-        return keys
-
-    def _interpretations(self) -> list[Finding]:
-        opts = self.options
-        items = self._items()
-        interps = {
-            k: v
-            for k, v in items.items()
-            if self._words(v[0], opts.interpretation_words) and compact(v[0]) not in ("政策解读",)
+    # publication lag
+    def _publication(self, info: PageInfo, title: str) -> None:
+        pub = publication(info, info.final_url, self.ctx.today)
+        if pub is None or not self._recent(pub.published.value):
+            return
+        doc, online = pub.document, pub.published
+        count = working_days_after(doc.value, online.value)
+        limit = self.options.publication_days
+        if count.days <= limit:
+            return
+        evidence: dict[str, object] = {
+            "document_date": doc.value.isoformat(),
+            "document_date_source": doc.source,
+            "published": online.value.isoformat(),
+            "published_source": online.source,
+            "working_days": count.days,
+            "limit_workdays": limit,
         }
-        out: list[Finding] = []
-        for key in self._policy_keys(items):
-            title, url, when, doc = items[key]
-            if not self._recent(when):
-                continue
-            match = None
-            if doc is not None:  # a 解读 link on the policy page
-                for text, href in doc.anchors:
-                    if self._words(text, opts.interpretation_words) and urlkey(href) in interps:
-                        match = interps[urlkey(href)]
-                        break
-            if match is None:
-                for cand in interps.values():
-                    cdoc = cand[3]
-                    links_back = cdoc is not None and any(urlkey(h) == key for _, h in cdoc.anchors)
-                    if links_back or related(cand[0], title):
-                        match = cand
-                        break
-            if match is None:
-                out.append(
-                    Finding(
-                        rule="disclosure.interpretation_missing",
-                        url=url,
-                        page=url,
-                        message=f"政策文件“{title}”未找到对应的解读材料。",
-                        evidence={"policy": title, "policy_date": _iso(when)},
-                        unit=self._unit("disclosure.interpretation_missing", doc, url),
-                    )
-                )
-                continue
-            i_title, i_url, i_when, _ = match
-            if when is None or i_when is None:
-                continue
-            count = working_days_after(when, i_when)
-            limit = opts.interpretation_limit_workdays
-            if count.days <= limit:
-                continue
-            evidence = {
-                "policy": title,
-                "policy_url": url,
-                "policy_date": when.isoformat(),
-                "interpretation": i_title,
-                "interpretation_url": i_url,
-                "interpretation_date": i_when.isoformat(),
-                "working_days": count.days,
-                "limit_workdays": limit,
-            }
-            if count.note:
-                evidence["calendar_note"] = count.note
-            out.append(
-                Finding(
-                    rule="disclosure.interpretation_late",
-                    url=url,
-                    page=url,
-                    message=(
-                        f"政策文件“{title}”于{when.isoformat()}发布，解读“{i_title}”于"
-                        f"{i_when.isoformat()}发布，相隔{count.days}个工作日（要求不超过{limit}个）。"
-                        + (f"（{count.note}）" if count.note else "")
-                    ),
-                    evidence=evidence,
-                    unit=self._unit("disclosure.interpretation_late", doc, url),
-                )
+        if count.note:
+            evidence["calendar_note"] = count.note
+        self.late.append(
+            Finding(
+                rule="disclosure.publication_late",
+                url=info.final_url,
+                page=info.final_url,
+                message=(
+                    f"“{title}”的文件日期为{doc.value.isoformat()}（{_zh(doc)}），"
+                    f"上网日期为{online.value.isoformat()}（{_zh(online)}），相隔{count.days}个工作日，"
+                    f"超过{limit}个工作日。" + (f"（{count.note}）" if count.note else "")
+                ),
+                evidence=evidence,
             )
-        return out
+        )
 
-    def _recent(self, when: date | None) -> bool:
-        """Inside the look-back window (undated items are always checked)."""
-        days = self.options.lookback_days
-        return when is None or not days or (self.ctx.today - when).days <= days
-
-    def _unit(self, rule: str, doc: Doc | None, url: str) -> str:
-        drafted = _RE_UNIT.search(doc.text) if doc is not None and doc.text else None
-        if drafted:
-            return drafted.group(1)
-        spec = self.rule(rule)
-        return assign_unit(rule, spec.unit, url, url, {}, self.ctx.config)
-
-    # consultations
-    def consultation_period(self, doc: Doc) -> tuple[date | None, date | None, int | None]:
-        """(start, end, days) stated in a consultation notice; days counts both ends."""
-        text = doc.text
-        anchor = self.ctx.today
-        dates = find_dates(text, anchor, month_day=False)
-        for d in dates:
-            rest = text[d.end : d.end + 30]
-            sep = _RE_RANGE_SEP.match(rest)
-            if not sep:
-                continue
-            after = rest[sep.end() :]
-            end: date | None = None
-            following = find_dates(after, anchor, month_day=False)
-            if following and following[0].start == 0:
-                end = following[0].value
-            else:
-                m = _RE_MD_ONLY.match(after) or _RE_CN_MD_ONLY.match(after)
-                if m:
-                    mo = int(m.group(1)) if m.group(1).isdigit() else cn_small_int(m.group(1))
-                    dy = int(m.group(2)) if m.group(2).isdigit() else cn_small_int(m.group(2))
-                    try:
-                        end = date(d.value.year, mo or 0, dy or 0)
-                    except ValueError:
-                        end = None
-                    if end is not None and end < d.value:
-                        end = end.replace(year=end.year + 1)
-            if end is not None and end >= d.value:
-                return d.value, end, (end - d.value).days + 1
-        start = doc.date
-        for d in dates:
-            if _RE_DEADLINE.search(text[max(0, d.start - 14) : d.start]):
-                begin = start or (dates[0].value if dates[0] is not d else None)
-                if begin is not None and d.value >= begin:
-                    return begin, d.value, (d.value - begin).days + 1
-                return None, d.value, None
-        m = _RE_DURATION.search(text)
-        if m:
-            raw = m.group(1)
-            days = int(raw) if raw.isdigit() else cn_small_int(raw)
-            if days:
-                end = start + timedelta(days=days - 1) if start else None
-                return start, end, days
-        return None, None, None
-
-    def _consultations(self) -> list[Finding]:
-        opts = self.options
-        docs = self._unique_docs()
-        feedback_titles = []
-        for d in docs:
-            if not d.is_list and self._words(d.title, opts.feedback_words):
-                feedback_titles.append(d.title)
-            for title, _url, _ in d.entries:
-                if self._words(title, opts.feedback_words):
-                    feedback_titles.append(title)
-        out: list[Finding] = []
-        for d in docs:
-            if d.is_list or not self._words(d.title, opts.consultation_words):
-                continue
-            if self._words(d.title, opts.feedback_words):
-                continue
-            start, end, days = self.consultation_period(d)
-            if not self._recent(end or start or d.date):
-                continue
-            evidence = {
-                "title": d.title,
-                "start": _iso(start),
-                "end": _iso(end),
-                "days": days,
-                "min_days": opts.consultation_min_days,
-            }
-            if days is not None and days < opts.consultation_min_days:
-                period = f"{_iso(start)}至{_iso(end)}，" if start and end else ""
-                out.append(
-                    Finding(
-                        rule="disclosure.consultation_short",
-                        url=d.url,
-                        page=d.url,
-                        message=f"意见征集“{d.title}”的征求意见期限为{period}共{days}日，少于{opts.consultation_min_days}日。",
-                        evidence=evidence,
-                    )
-                )
-            if end is not None and end < self.ctx.today:
-                linked = any(self._words(t, opts.feedback_words) for t, _ in d.anchors)
-                published = linked or any(related(t, d.title) for t in feedback_titles)
-                if not published:
-                    out.append(
-                        Finding(
-                            rule="disclosure.consultation_no_feedback",
-                            url=d.url,
-                            page=d.url,
-                            message=f"意见征集“{d.title}”已于{end.isoformat()}结束，未找到公开的意见收集和采纳情况。",
-                            evidence=evidence,
-                        )
-                    )
-        return out
+    def _publication_findings(self) -> list[Finding]:
+        """The late pages, less those that look like a site migration's import day."""
+        bulk = self.options.publication_bulk_min
+        per_day: dict[str, int] = {}
+        for f in self.late:
+            per_day[f.evidence["published"]] = per_day.get(f.evidence["published"], 0) + 1
+        skipped = {d: n for d, n in per_day.items() if bulk and n >= bulk}
+        if skipped:
+            self.ctx.site_data["disclosure_dates.publication_bulk_days"] = skipped
+        return [f for f in self.late if f.evidence["published"] not in skipped]
 
 
-def _iso(value: date | None) -> str | None:
-    return value.isoformat() if value else None
+def _zh(dated: Dated) -> str:
+    return SOURCE_ZH.get(dated.source, dated.source)
