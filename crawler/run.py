@@ -43,6 +43,7 @@ class CrawlStats:
     seconds: float = 0.0
     homepage_url: str = ""  # the homepage's final URL (after redirects)
     limits: dict[str, Any] = field(default_factory=dict)  # what the crawl's limits cut
+    interrupted: bool = False  # stopped by a signal (Ctrl-C, SIGTERM) before it finished
 
 
 def limits_cut(limits: dict[str, Any]) -> bool:
@@ -284,4 +285,5 @@ def run_crawl(
         seconds=seconds,
         homepage_url=outcome.get("homepage_url", ""),
         limits=limits,
+        interrupted=outcome.get("close_reason") == "shutdown",
     )

@@ -125,6 +125,7 @@ class SiteSpider(scrapy.Spider):
         self._looper.start(5.0, now=False)
 
     def on_closed(self, spider: Any = None, reason: str = "") -> None:
+        self.outcome["close_reason"] = reason  # "finished", or "shutdown" on SIGINT/SIGTERM
         if self._looper is not None and self._looper.running:
             self._looper.stop()
         self.writer.flush()

@@ -136,10 +136,13 @@ def cmd_plugins(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
+    from pipeline.processes import recover_interrupted_runs
     from reports.store import Store
 
     config = build_config(args)
     store = Store.in_dir(config.data_dir)
+    for gone in recover_interrupted_runs(store):
+        print(f"run {gone}: its process no longer exists; marked failed", file=sys.stderr)
     for run in store.list_runs(limit=args.limit):
         errors = f" errors={len(run.errors)}" if run.errors else ""
         print(
@@ -147,6 +150,30 @@ def cmd_runs(args: argparse.Namespace) -> int:
             f"links={run.links_checked:<6} {run.site}{errors}"
         )
     return 0
+
+
+def cmd_availability(args: argparse.Namespace) -> int:
+    """The 7-day homepage figures from the probe log ``govaudit serve`` keeps."""
+    from reports.availability import describe, probed_sites, site_figures
+    from reports.store import Store
+
+    config = build_config(args)
+    store = Store.in_dir(config.data_dir)
+    sites = [args.site] if args.site else probed_sites(store)
+    if not sites and config.site.urls:
+        sites = [config.homepage]
+    if not sites:
+        print("没有探测记录：请以 govaudit serve 运行服务（或用 --site 指定首页）")
+        return 0
+    threshold = config.availability.threshold
+    failing = False
+    for site in sites:
+        fig, _log = site_figures(store, config, site, days=args.days, now=datetime.now())
+        print(f"{site}：近{args.days or config.availability.window_days}天首页可用性")
+        for line in describe(fig, threshold):
+            print(line)
+        failing = failing or (fig.checked and fig.ratio >= threshold)
+    return 1 if failing else 0
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -409,6 +436,14 @@ def parser() -> argparse.ArgumentParser:
     _common(p)
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser(
+        "availability", help="homepage availability over the last days, from the probe log"
+    )
+    p.add_argument("--site", help="homepage URL (default: every probed site)")
+    p.add_argument("--days", type=int, default=None, help="days back (default 7)")
+    _common(p)
+    p.set_defaults(func=cmd_availability)
+
     p = sub.add_parser("schedule", help="show scheduled jobs")
     p.add_argument("action", choices=["list"])
     _common(p)
@@ -436,7 +471,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"govaudit: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("govaudit: interrupted", file=sys.stderr)
+        print(
+            "govaudit: interrupted; the run is recorded as interrupted (never a baseline) and "
+            "the previous good run and its reports are unchanged",
+            file=sys.stderr,
+        )
         return 130
 
 

@@ -19,6 +19,8 @@ from typing import Any
 from audits.runner import run_audits, validate_plugin_options
 from core.config import Config
 from core.dns import Resolver
+from pipeline.processes import recover_interrupted_runs
+from pipeline.texts import collect_texts, wants_texts
 from reports.store import Store
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,8 @@ def audit_site(
     progress = (lambda m: None) if quiet else _progress
     validate_plugin_options(config, plugins)
     store = Store.in_dir(config.data_dir)
+    for gone in recover_interrupted_runs(store):  # left 'running' by a process that died
+        progress(f"run {gone} was left running by a process that no longer exists: marked failed")
     run_id = store.create_run(
         site=config.homepage,
         config=config.model_dump(mode="json"),
@@ -69,12 +73,16 @@ def audit_site(
     try:
         resolver = Resolver(config.dns, timeout=min(config.crawl.timeout, 10))
         stats = run_crawl(config, store, run_id, resolver=resolver, progress=progress)
+        if stats.interrupted:  # Scrapy stopped on SIGINT/SIGTERM: a partial snapshot
+            raise KeyboardInterrupt(f"crawl stopped after {stats.pages} pages")
         checkpoint = store.checkpoint_in_background()
         store.update_run(run_id, pages_crawled=stats.pages, links_checked=stats.links_checked)
         if not stats.homepage_ok:
             raise CannotRun(
                 f"start URL {config.homepage} could not be fetched: {stats.homepage_error}"
             )
+        if wants_texts(config, plugins):
+            collect_texts(store, run_id, config, resolver, progress)
         outcome = finish_audit(store, run_id, config, out_dir, plugins, today, resolver, progress)
         checkpoint.join()
         return outcome

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psutil
 from sqlalchemy import select
@@ -55,6 +56,7 @@ def recover_interrupted_runs(store: Store) -> list[int]:
             run_id,
             {"stage": "service", "error": f"interrupted: process {pid} no longer exists"},
         )
+        remove_temporary_files(store.run_dir(run_id))
         log.warning(
             "run %s was interrupted (process %s no longer exists): marked failed", run_id, pid
         )
@@ -105,3 +107,14 @@ def kill_tree(proc: subprocess.Popen) -> None:
             pass
     proc.kill()
     proc.wait()
+
+
+def remove_temporary_files(run_dir: Path) -> list[Path]:
+    """Half-written output files (``.NAME.tmpPID``) a dead run left in its directory."""
+    removed = []
+    if run_dir.is_dir():
+        for f in run_dir.rglob(".*.tmp*"):
+            if f.is_file():
+                f.unlink(missing_ok=True)
+                removed.append(f)
+    return removed

@@ -16,6 +16,7 @@ from core.config import Config, config_from_dict
 from core.dns import Resolver
 from crawler import run_crawl
 from pipeline.audit import _progress
+from pipeline.texts import collect_texts, wants_texts
 from reports.output import write_run_outputs
 from reports.store import Store
 from reports.tracking import decisions_for, track
@@ -83,7 +84,11 @@ def recheck(
     try:
         resolver = Resolver(config.dns, timeout=min(config.crawl.timeout, 10))
         stats = run_crawl(sub_config, store, run_id, resolver=resolver, progress=_progress)
+        if stats.interrupted:
+            raise KeyboardInterrupt(f"crawl stopped after {stats.pages} pages")
         store.update_run(run_id, pages_crawled=stats.pages, links_checked=stats.links_checked)
+        if wants_texts(sub_config, plugins):
+            collect_texts(store, run_id, sub_config, resolver, _progress)
         snapshot = store.snapshot(run_id)
         fetched: set[str] = set()
         for page in snapshot.pages(with_html=False):
@@ -132,7 +137,7 @@ def recheck(
         written = write_run_outputs(store, run_id, config, out_dir, today=as_of)
         store.finish_run(run_id, "succeeded")
     except BaseException as exc:
-        store.finish_run(run_id, "failed")
+        store.finish_run(run_id, "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed")
         store.add_run_error(run_id, {"stage": "recheck", "error": f"{type(exc).__name__}: {exc}"})
         raise
     states = {"new": 0, "open": 0, "fixed": 0}
