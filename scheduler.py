@@ -45,6 +45,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import func, select
 
 from core.config import Config, ConfigError, ScheduleEntry
+from pipeline.availability import add_probe_jobs
 from pipeline.processes import (
     _die_with_parent,
     kill_tree,
@@ -52,7 +53,7 @@ from pipeline.processes import (
     process_alive,
     recover_interrupted_runs,
 )
-from reports.store import Store, runs
+from reports.store import Store, findings, runs
 
 log = logging.getLogger("govaudit.scheduler")
 
@@ -227,6 +228,7 @@ class Service:
         _service = self
         self.scheduler.start(paused=True)
         self._sync_jobs()
+        add_probe_jobs(self.scheduler, self.config, self.store)  # homepage availability
         if mail.smtp_configured(self.config) and not self.config.mail.dry_run:
             every = max(1.0, min(60.0, self.config.mail.backoff_seconds / 2))
             self.scheduler.add_job(
@@ -492,8 +494,6 @@ class Service:
         return RunResult(run_id, status, code, reason)
 
     def _severity_counts(self, run_id: int) -> dict[str, int]:
-        from reports.store import findings
-
         q = (
             select(findings.c.severity, func.count())
             .where(findings.c.run_id == run_id)

@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from core.snapshot import Page, SiteSnapshot
+from core.availability import Probe
+from core.snapshot import Page, RunInfo, SiteSnapshot
 
 if TYPE_CHECKING:
     from core.config import Config
@@ -87,6 +88,25 @@ class NoOptions(BaseModel):
 
 
 @dataclass
+class PreviousRun:
+    """The site's last good run before this one: its snapshot, the site-level figures its
+    plugins recorded (``site_data``) and its run directory (screenshots)."""
+
+    info: RunInfo
+    snapshot: SiteSnapshot
+    site_data: dict[str, Any]
+    run_dir: Path
+
+
+class RunHistory(Protocol):
+    """What a plugin may read of earlier runs and of the service's homepage probes."""
+
+    def previous_good(self) -> PreviousRun | None: ...
+
+    def probes(self, start: datetime, end: datetime) -> list[Probe]: ...
+
+
+@dataclass
 class AuditContext:
     """What a plugin receives besides its options: config, clock, resolver, artifacts."""
 
@@ -98,6 +118,7 @@ class AuditContext:
     artifact_dir: Path | None = None  # where a plugin may write files (screenshots …)
     progress: Callable[[str], None] = lambda message: None
     site_data: dict[str, Any] = field(default_factory=dict)  # site-level figures for reports
+    history: RunHistory | None = None  # earlier runs and the probe log (None: not available)
 
 
 class AuditPlugin:
@@ -114,6 +135,9 @@ class AuditPlugin:
     Options: ClassVar[type[BaseModel]] = NoOptions
     #: Set False for plugins that must not run on ``check_page`` for every page.
     wants_pages: ClassVar[bool] = True
+    #: Set True for plugins that read ``snapshot.texts()`` (attachment text): the run then
+    #: downloads and reads the site's attachments after the crawl (pipeline/texts.py).
+    wants_texts: ClassVar[bool] = False
 
     def __init__(self, options: BaseModel, context: AuditContext) -> None:
         self.options = options

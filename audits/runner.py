@@ -13,8 +13,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from audits.base import AuditContext, AuditPlugin, Finding, RuleSpec, Severity
+from audits.base import AuditContext, AuditPlugin, Finding, PreviousRun, RuleSpec, Severity
 from audits.registry import discover, select_plugins
+from core.availability import Probe
 from core.config import Config, ConfigError
 from core.dns import Resolver
 from core.units import assign_unit
@@ -90,6 +91,7 @@ def run_audits(
     snapshot = store.snapshot(run_id)
     now = datetime.now()
     ctx_base = dict(
+        history=StoreHistory(store, run_id, snapshot.run.site),
         config=config,
         snapshot=snapshot,
         today=today or now.date(),
@@ -164,6 +166,30 @@ def run_audits(
     return AuditResult(
         store, run_id, sink.count, errors=errors, plugins=list(selected), site_data=site_data
     )
+
+
+class StoreHistory:
+    """audits.base.RunHistory over the store: the previous good run and the probe log."""
+
+    def __init__(self, store: Store, run_id: int, site: str) -> None:
+        self.store, self.run_id, self.site = store, run_id, site
+
+    def previous_good(self) -> PreviousRun | None:
+        prev = self.store.previous_good_run(self.site, before=self.run_id)
+        if prev is None:
+            return None
+        row = self.store.run_row(prev.id) or {}
+        return PreviousRun(
+            prev,
+            self.store.snapshot(prev.id),
+            row.get("site_data") or {},
+            self.store.run_dir(prev.id),
+        )
+
+    def probes(self, start: datetime, end: datetime) -> list[Probe]:
+        from reports.availability import probes_between
+
+        return probes_between(self.store, self.site, start, end)
 
 
 def _overrides(plugin: AuditPlugin, method: str) -> bool:

@@ -283,6 +283,33 @@ class ServeConfig(_Model):
     misfire_grace: int = 3600
 
 
+class AvailabilityConfig(_Model):
+    """[availability]: the service's homepage probes and the 7-day figures (veto item)."""
+
+    enabled: bool = Field(True, description="Probe the homepage while 'govaudit serve' runs")
+    interval_seconds: float = Field(600, ge=0.1, description="Seconds between two probes")
+    jitter_seconds: float = Field(
+        30, ge=0, description="Each probe is moved by up to this many seconds (spreads load)"
+    )
+    timeout: float = Field(
+        15.0, gt=0, description="Seconds one probe may take; 15 is the indicators' figure"
+    )
+    window_days: int = Field(7, ge=1, description="Days of probes the figures cover")
+    threshold: float = Field(
+        0.05, gt=0, le=1, description="availability.homepage_down at this share of failed probes"
+    )
+    min_hours: float = Field(
+        24, ge=0, description="Fewer hours of probes than this: availability.not_checked"
+    )
+    alert_after: int = Field(
+        3, ge=1, description="Mail once after this many consecutive failed probes"
+    )
+    alert_emails: list[str] = Field(
+        default_factory=list,
+        description="Who gets the down/back mails; empty: the addresses in mail.info_centre",
+    )
+
+
 class Config(_Model):
     site: SiteConfig = Field(default_factory=SiteConfig)
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
@@ -296,6 +323,7 @@ class Config(_Model):
     mail: MailConfig = Field(default_factory=MailConfig)
     schedule: list[ScheduleEntry] = Field(default_factory=list)
     serve: ServeConfig = Field(default_factory=ServeConfig)
+    availability: AvailabilityConfig = Field(default_factory=AvailabilityConfig)
     data_dir: str = Field("govaudit-data", description="Where the database and run artifacts live")
 
     @property

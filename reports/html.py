@@ -17,6 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from audits.registry import discover
+from reports.availability import strip_svg
 from reports.bundle import ReportBundle
 from reports.files import dump_json
 from reports.text import neutralize_bidi
@@ -180,6 +181,9 @@ def _html_context(bundle: ReportBundle) -> dict[str, Any]:
         unit_chart=bar_chart(unit_counts),
         trend=trend_chart(bundle.extra.get("history") or []),
         tables=site_tables(bundle.site_data),
+        # numbers and an escaped date only: the 7-day up/down strip of the homepage probes
+        avail_strip=Markup(strip_svg(bundle.site_data.get("availability.strip"))),
+        avail=bundle.site_data.get("availability.figures") or {},
         plugin_titles={name: cls.title for name, cls in discover().items()},
         screenshot=_Embedder(bundle.run_dirs),
         evidence_items=evidence_items,

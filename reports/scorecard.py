@@ -24,14 +24,8 @@ DEDUCTED = "扣分"
 
 #: Indicators no audit can decide; always shown so nobody mistakes silence for a pass.
 MANUAL_ITEMS: list[tuple[str, str, str]] = [
-    (
-        "veto",
-        "首页一周内不可访问比例≥5%（单次超时15秒）",
-        "需连续一周监测；本次检查只访问首页一次，请结合监测记录核查",
-    ),
-    ("veto", "政务咨询类留言超过3个月未回应（近1年）", "需登录互动交流系统核查留言答复情况"),
     ("veto", "出现严重表述错误", "需人工审读重要稿件"),
-    ("veto", "网站被攻击篡改、挂马或泄露国家秘密、个人隐私", "需结合安全监测与人工核查"),
+    ("veto", "泄露国家秘密、个人隐私", "需结合安全监测与人工核查"),
     ("deduct", "互动交流栏目答复质量、办事服务可用性", "需人工抽查"),
 ]
 
@@ -154,6 +148,8 @@ def compute_scorecard(
             )
         )
 
+    items.extend(_watch_rows(site_data, findings, plugins))
+
     # -- 扣分 ------------------------------------------------------------------------
     deducted = 0.0
     for spec in opts.deductions:
@@ -239,3 +235,77 @@ def _missing(plugin: str, plugins: list[str]) -> str:
     if plugin in plugins:
         return f"插件 {plugin} 未提供该项数据"
     return f"插件 {plugin} 本次未运行"
+
+
+def _watch_rows(
+    site_data: dict[str, Any], findings: Iterable[dict[str, Any]], plugins: list[str]
+) -> list[ScoreItem]:
+    """The veto rows measured by availability (probe log), integrity and interaction."""
+    rows: list[ScoreItem] = []
+    fig = site_data.get("availability.figures")
+    title = "首页一周内不可访问比例≥5%（单次超时15秒）"
+    if not isinstance(fig, dict):
+        rows.append(ScoreItem("veto", title, UNCHECKED, note=_missing("availability", plugins)))
+    elif not fig.get("checked"):
+        rows.append(
+            ScoreItem(
+                "veto",
+                title,
+                UNCHECKED,
+                value=f"探测{fig.get('probes', 0)}次，覆盖{fig.get('covered_hours', 0)}小时",
+                note="监测记录不足一天：请以 govaudit serve 持续探测首页",
+            )
+        )
+    else:
+        limit = float(fig.get("threshold", 0.05))
+        rows.append(
+            ScoreItem(
+                "veto",
+                title,
+                FAIL if float(fig["ratio"]) >= limit else PASS,
+                value=f"探测{fig['probes']}次，失败{fig['failures']}次（{float(fig['ratio']):.1%}）",
+                threshold=f"<{limit:.0%}",
+            )
+        )
+    for plugin, title, key, rules in (
+        (
+            "integrity",
+            "网站被攻击篡改、挂马（暗链、恶意代码、首页篡改、外链被劫持）",
+            "integrity.pages_checked",
+            ("integrity.hidden_link", "integrity.injected_code", "integrity.outbound_hijacked"),
+        ),
+        (
+            "interaction",
+            "政务咨询类留言超过3个月未回应",
+            "interaction.lists_read",
+            ("interaction.unanswered",),
+        ),
+    ):
+        present, checked = _figure(site_data, key)
+        if not present:
+            rows.append(ScoreItem("veto", title, UNCHECKED, note=_missing(plugin, plugins)))
+            continue
+        for_rule = getattr(findings, "for_rule", None)
+        n = 0
+        for rule in rules:
+            found = for_rule(rule) if for_rule is not None else findings
+            n += sum(1 for f in found if f["rule"] == rule)
+        note = ""
+        if plugin == "integrity" and site_data.get("integrity.homepage_changed"):
+            note = "首页标题、标识码或页头页脚与上次不同，请核实是否为正常改版"
+        if plugin == "interaction" and not checked:
+            rows.append(
+                ScoreItem("veto", title, UNCHECKED, note="未找到可读取的留言列表（或需登录）")
+            )
+            continue
+        rows.append(
+            ScoreItem(
+                "veto",
+                title,
+                FAIL if n else PASS,
+                value=f"{n} 处" + (f"（检测{checked}个页面/列表）" if checked else ""),
+                threshold="0处",
+                note=note,
+            )
+        )
+    return rows

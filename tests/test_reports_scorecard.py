@@ -13,8 +13,11 @@ GOOD = {
     "columns.veto_stale_count": 0,
     "columns.long_stale_count": 0,
     "columns.blank_count": 0,
+    "availability.figures": {"probes": 1008, "failures": 3, "ratio": 0.003, "checked": True},
+    "integrity.pages_checked": 2,
+    "interaction.lists_read": 3,
 }
-PLUGINS = ["links", "columns"]
+PLUGINS = ["links", "columns", "availability", "integrity", "interaction"]
 
 
 def _stale_policy(column: str = "政策文件") -> dict:
@@ -34,8 +37,33 @@ def test_clean_site_passes_with_full_score_but_lists_manual_items():
     assert card.verdict == "合格" and card.score == 100
     assert not card.unchecked
     assert card.manual and all(i.status == MANUAL for i in card.manual)
-    assert any("政务咨询" in i.title for i in card.manual)
-    assert any("5%" in i.title for i in card.manual)
+    assert any("严重表述错误" in i.title for i in card.manual)
+    # The probe log, the integrity and the interaction audits measure these veto rows.
+    for prefix in ("首页一周内不可访问", "网站被攻击篡改", "政务咨询类留言"):
+        assert _item(card, prefix).status == PASS, prefix
+
+
+def test_availability_integrity_and_interaction_rows_are_measured():
+    config = config_from_dict({})
+    down = {"probes": 1000, "failures": 60, "ratio": 0.06, "checked": True}
+    card = compute_scorecard(config, GOOD | {"availability.figures": down}, [], PLUGINS, True)
+    assert _item(card, "首页一周内").status == FAIL and "6.0%" in _item(card, "首页一周内").value
+    few = {"probes": 20, "failures": 0, "ratio": 0.0, "checked": False, "covered_hours": 3.2}
+    card = compute_scorecard(config, GOOD | {"availability.figures": few}, [], PLUGINS, True)
+    assert _item(card, "首页一周内").status == UNCHECKED
+    for rule, prefix in (
+        ("integrity.hidden_link", "网站被攻击篡改"),
+        ("integrity.injected_code", "网站被攻击篡改"),
+        ("interaction.unanswered", "政务咨询类留言"),
+    ):
+        card = compute_scorecard(config, GOOD, [{"rule": rule}], PLUGINS, True)
+        assert card.verdict == "不合格" and _item(card, prefix).status == FAIL, rule
+    before = {k: v for k, v in GOOD.items() if k.startswith(("links.", "columns."))}
+    card = compute_scorecard(config, before, [], ["links", "columns"], True)
+    assert all(
+        _item(card, p).status == UNCHECKED
+        for p in ("首页一周内", "网站被攻击篡改", "政务咨询类留言")
+    )
 
 
 def test_each_veto_item_fails_the_site_at_its_threshold():
