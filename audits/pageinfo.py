@@ -16,61 +16,42 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import lxml.html
 from lxml import etree
 
+from audits.zones import (
+    CRUMB,
+    FOOTER,
+    HEADER,
+    MAIN,
+    NAV,
+    PAGER,
+    SKIP_TAGS,
+    SiteChrome,
+    classify,
+    compact,
+    crumb_parts,
+)
 from core.dates import DATE_LABELS, FoundDate, find_dates, labelled_date, parse_pubdate
-from core.snapshot import Page
+from core.scriptlists import script_list_containers
+from core.snapshot import Page, SiteSnapshot
 
-NAV, HEADER, FOOTER, CRUMB, PAGER, MAIN = "nav", "header", "footer", "crumb", "pager", "main"
+__all__ = [
+    "CRUMB",
+    "FOOTER",
+    "HEADER",
+    "MAIN",
+    "NAV",
+    "PAGER",
+    "Anchor",
+    "Entry",
+    "PageInfo",
+    "SiteChrome",
+    "clean",
+    "compact",
+    "is_pager_anchor",
+    "parse_page",
+    "site_chrome",
+    "urlkey",
+]
 
-_SKIP_TAGS = {"script", "style", "noscript", "template", "head", "select", "option", "textarea"}
-_TOKEN_SPLIT = re.compile(r"[\s_\-]+")
-_NAV_TOKENS = {
-    "nav",
-    "navbar",
-    "menu",
-    "menus",
-    "mainnav",
-    "subnav",
-    "daohang",
-    "dh",
-    "lanmu",
-    "sidebar",
-    "side",
-    "left",
-    "leftnav",
-    "sidenav",
-    "submenu",
-    "column",
-    "columns",
-    "lm",
-}
-_HEADER_TOKENS = {"header", "head", "top", "topbar", "banner", "logo", "toolbar"}
-_FOOTER_TOKENS = {"footer", "foot", "bottom", "copyright", "banquan", "copy", "dibu", "db"}
-_CRUMB_TOKENS = {
-    "crumb",
-    "crumbs",
-    "breadcrumb",
-    "breadcrumbs",
-    "position",
-    "location",
-    "dqwz",
-    "weizhi",
-    "curpos",
-    "current",
-    "path",
-    "wz",
-}
-_PAGER_TOKENS = {
-    "page",
-    "pages",
-    "pager",
-    "pagination",
-    "paging",
-    "fenye",
-    "pagebar",
-    "pagenav",
-    "pagelist",
-    "turnpage",
-}
 _PAGER_TEXT = re.compile(
     r"^(?:下一页|下页|上一页|上页|首页|尾页|末页|最后一页|后页|前页|>|>>|<|<<|»|«|\d{1,4})$"
 )
@@ -85,21 +66,12 @@ _EMPTY_MARKERS = (
     "建设中",
     "无相关信息",
 )
-_CRUMB_SPLIT = re.compile(r"\s*(?:>|＞|»|›|→|/|\\|>>|－|—)\s*")
-_CRUMB_PREFIX = re.compile(
-    r"^.*?(?:当前位置|您现在的位置|你现在的位置|您的位置|你的位置|现在位置|所在位置)\s*[:：]?\s*"
-)
 _SPACE = re.compile(r"\s+")
 
 
 def clean(text: str | None) -> str:
     """Collapse whitespace (including U+3000 and nbsp) into single spaces."""
     return _SPACE.sub(" ", (text or "").replace("\xa0", " ").replace("\u3000", " ")).strip()
-
-
-def compact(text: str | None) -> str:
-    """Text with every whitespace removed: how a column name is compared."""
-    return _SPACE.sub("", (text or "").replace("\xa0", "").replace("\u3000", ""))
 
 
 def urlkey(url: str) -> str:
@@ -154,9 +126,15 @@ class PageInfo:
     pubdate: date | None = None
     has_empty_marker: bool = False
     img_alts: list[str] = field(default_factory=list)
-    scripted: bool = False  # inline script in the main zone of a page not rendered in Chromium
+    # a list in the main zone is empty in the HTML and filled by a script (core.scriptlists),
+    # and the page was not rendered in Chromium: its list could not be read
+    scripted: bool = False
     body_scripts: int = 0  # <script> elements in the body of a page not rendered
     body_length: int = 0  # characters of main text besides the headings
+    script_lists: int = 0  # empty list containers in the main zone that scripts fill
+    # the main content is only an empty-state marker (暂无信息 …) and there are no list rows:
+    # an empty column page, whatever its metas say
+    empty_column: bool = False
 
     @property
     def column_name(self) -> str:
@@ -173,31 +151,6 @@ class PageInfo:
     @property
     def main_length(self) -> int:
         return len(compact(self.main_text))
-
-
-def _classify(el: etree._Element) -> str | None:
-    tag = el.tag.lower() if isinstance(el.tag, str) else ""
-    if tag == "nav":
-        return NAV
-    if tag == "header":
-        return HEADER
-    if tag == "footer":
-        return FOOTER
-    raw = f"{el.get('class') or ''} {el.get('id') or ''}".lower()
-    if not raw.strip():
-        return None
-    tokens = {t for t in _TOKEN_SPLIT.split(raw) if t}
-    if tokens & _CRUMB_TOKENS or any(t.startswith("bread") for t in tokens):
-        return CRUMB
-    if tokens & _PAGER_TOKENS or any(t.startswith("pagin") for t in tokens):
-        return PAGER
-    if tokens & _FOOTER_TOKENS or any(t.startswith("foot") for t in tokens):
-        return FOOTER
-    if tokens & _NAV_TOKENS or any(t.startswith(("nav", "menu")) for t in tokens):
-        return NAV
-    if tokens & _HEADER_TOKENS or any(t.startswith("header") for t in tokens):
-        return HEADER
-    return None
 
 
 def _parse(html: str) -> etree._Element | None:
@@ -241,21 +194,65 @@ class _LastParsed:
     value: PageInfo | None = None
 
 
-def parse_page(page: Page, anchor: date, labels: tuple[str, ...] = DATE_LABELS) -> PageInfo | None:
+def parse_page(
+    page: Page,
+    anchor: date,
+    labels: tuple[str, ...] = DATE_LABELS,
+    chrome: SiteChrome | None = None,
+) -> PageInfo | None:
     """Read one page; None when it is not a parseable HTML page.
 
-    The result is shared by the plugins that read the same page one after the other:
-    callers must not modify it.
+    ``chrome`` (from :func:`site_chrome`) names the blocks that repeat across the site;
+    without it zones come from the page's own structure. The result is shared by the
+    plugins that read the same page one after the other: callers must not modify it.
     """
-    key = (id(page.html), page.url, page.final_url, len(page.html or ""), anchor, labels)
+    key = (
+        id(page.html),
+        page.url,
+        page.final_url,
+        len(page.html or ""),
+        anchor,
+        labels,
+        id(chrome),
+    )
     if _LastParsed.key == key:
         return _LastParsed.value
-    info = _parse_page(page, anchor, labels)
+    info = _parse_page(page, anchor, labels, chrome)
     _LastParsed.key, _LastParsed.value = key, info
     return info
 
 
-def _parse_page(page: Page, anchor: date, labels: tuple[str, ...]) -> PageInfo | None:
+class _ChromeCache:
+    key: tuple[object, ...] | None = None
+    value: SiteChrome | None = None
+
+
+def site_chrome(snapshot: SiteSnapshot, sample: int = 40) -> SiteChrome:
+    """The site's chrome, learnt once per snapshot from up to ``sample`` of its pages."""
+    run = getattr(snapshot, "run", None)
+    key = (id(snapshot), getattr(run, "id", None))
+    if _ChromeCache.key == key and _ChromeCache.value is not None:
+        return _ChromeCache.value
+    roots = []
+    for page in snapshot.pages():
+        if len(roots) >= sample:
+            break
+        if page.html is None or (page.status_code and page.status_code >= 400):
+            continue
+        root = _parse(page.html)
+        if root is not None:
+            roots.append((root, page.final_url or page.url))
+    chrome = SiteChrome.from_roots(roots)
+    _ChromeCache.key, _ChromeCache.value = key, chrome
+    return chrome
+
+
+_BLOCK_BREAK = ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "table", "dd", "dt")
+
+
+def _parse_page(
+    page: Page, anchor: date, labels: tuple[str, ...], chrome: SiteChrome | None
+) -> PageInfo | None:
     if page.html is None or (page.status_code and page.status_code >= 400):
         return None
     root = _parse(page.html)
@@ -275,8 +272,8 @@ def _parse_page(page: Page, anchor: date, labels: tuple[str, ...]) -> PageInfo |
         info.title = clean(t.text_content())
         break
 
+    zone_of, crumb_els = classify(root, base, info.title, chrome)
     texts: dict[str, list[str]] = {z: [] for z in (NAV, HEADER, FOOTER, CRUMB, PAGER, MAIN)}
-    zone_of: dict[etree._Element, str] = {}
     stack: list[tuple[bool, etree._Element, str]] = [(False, root, MAIN)]
     while stack:
         is_tail, el, zone = stack.pop()
@@ -290,18 +287,14 @@ def _parse_page(page: Page, anchor: date, labels: tuple[str, ...]) -> PageInfo |
             continue
         tag = el.tag.lower()
         stack.append((True, el, zone))
-        if tag in _SKIP_TAGS:
+        if tag in SKIP_TAGS:
             if tag == "script" and not page.rendered:
                 info.body_scripts += 1
-                if zone == MAIN and (el.text or "").strip():
-                    info.scripted = True
             continue
-        own = _classify(el) or zone
-        # A footer keeps its class even inside a page-wide wrapper classed as "main".
-        zone_of[el] = own
+        own = zone_of.get(el, zone)
         if el.text:
             texts[own].append(el.text)
-        if tag in ("br", "p", "div", "li", "tr", "h1", "h2", "h3", "table", "dd", "dt"):
+        if tag in _BLOCK_BREAK:
             texts[own].append("\n")
         if tag == "a":
             href = _href(el, base)
@@ -318,19 +311,51 @@ def _parse_page(page: Page, anchor: date, labels: tuple[str, ...]) -> PageInfo |
 
     info.main_text = "".join(texts[MAIN])
     info.footer_text = clean("".join(texts[FOOTER]))
-    crumb = clean(" ".join(texts[CRUMB]))
-    if crumb:
-        crumb = _CRUMB_PREFIX.sub("", crumb)
-        info.crumbs = [compact(p) for p in _CRUMB_SPLIT.split(crumb) if compact(p)]
+    for el in crumb_els:
+        parts = crumb_parts(el)
+        if len(parts) >= 2 or (parts and not info.crumbs):
+            info.crumbs = parts
+            if len(parts) >= 2:
+                break
     main_compact = compact(info.main_text)
     info.body_length = len(main_compact) - sum(len(compact(h)) for h in info.headings)
     info.has_empty_marker = any(m in main_compact for m in _EMPTY_MARKERS)
     info.entries = _entries(root, zone_of, base, anchor)
+    if not page.rendered:
+        # a list container left empty in the HTML and filled by a script, in the main zone
+        info.script_lists = sum(
+            1 for c in script_list_containers(root) if zone_of.get(c, MAIN) == MAIN
+        )
+        info.scripted = info.script_lists > 0
+    info.empty_column = _empty_column(root, zone_of, info)
     # the article bar (发布日期：…) sits near the top of the main text
     info.pubdate = parse_pubdate(info.meta.get("pubdate")) or labelled_date(
         info.main_text[:4000], labels, anchor
     )
     return info
+
+
+def _empty_column(root: etree._Element, zone_of: dict[etree._Element, str], info: PageInfo) -> bool:
+    """Is the page's main content an empty-state marker (暂无信息 …) with no list rows?
+
+    The marker must stand on its own (a short text of its own element in the main zone,
+    not a sentence of an article), and the main zone holds no entries and no paragraph.
+    """
+    if info.entries or info.is_article or not info.has_empty_marker:
+        return False
+    marker = False
+    for el in root.iter():
+        if not isinstance(el.tag, str) or zone_of.get(el) != MAIN or el.tag in SKIP_TAGS:
+            continue
+        for piece in (el.text, *(c.tail for c in el)):
+            text = compact(piece)
+            if not text:
+                continue
+            if any(m in text for m in _EMPTY_MARKERS) and len(text) <= 20:
+                marker = True
+            elif len(text) >= 80:
+                return False  # a paragraph of content: the marker is part of something else
+    return marker
 
 
 def _entries(
@@ -377,6 +402,8 @@ def _items(
         found = find_dates(_text_outside(el, a), anchor)
         if not found:
             found = _date_inside_link(a, anchor)
+        if not found and el.tag in ("dd", "dt"):
+            found = _date_in_row(el, a, anchor)
         if not found and (need_date or (len(links) >= 2 and len(compact(title)) < 8)):
             continue  # a dateless short link among others: a menu, not a list item
         key = urlkey(href)
@@ -392,6 +419,16 @@ def _items(
             )
         )
     return out
+
+
+def _date_in_row(el: etree._Element, a: etree._Element, anchor: date) -> list[FoundDate]:
+    """The date in a sibling cell of a ``<dl>`` row: ``<dl><dd><a>标题</a></dd><dd>2026-03-10</dd></dl>``."""
+    row = el.getparent()
+    if row is None or row.tag != "dl" or len(row) > 4:
+        return []
+    if sum(1 for x in row.iter("a") if x.get("href")) > 1:
+        return []  # several links in one <dl>: a menu, not one row
+    return find_dates(_text_outside(row, a), anchor)
 
 
 def _date_inside_link(a: etree._Element, anchor: date) -> list[FoundDate]:

@@ -101,9 +101,16 @@ def test_labelled_pubdate_in_the_article_bar():
 
 def test_blank_markers_and_script_built_lists():
     assert info("<h1>重大建设项目</h1><p>暂无信息</p>").has_empty_marker
-    pi = info("<h1>在线访谈</h1><ul id='l'></ul><script>var items=[1,2];</script>")
+    fill = (
+        "<script>var items=[['/a.html','访谈一']];items.forEach(function(it){"
+        "document.getElementById('l').innerHTML+='<li><a href=\"'+it[0]+'\">'+it[1]+'</a></li>';"
+        "});</script>"
+    )
+    pi = info("<h1>在线访谈</h1><ul id='l'></ul>" + fill)
     assert pi.scripted and not pi.entries and pi.body_length == 0
-    assert not info("<ul id='l'></ul><script>var items=[];</script>", rendered=True).scripted
+    assert not info("<ul id='l'></ul>" + fill, rendered=True).scripted
+    # an inline script that fills no list (TRS's site-wide SiteInfo) does not make a list
+    assert not info("<h1>在线访谈</h1><ul id='l'></ul><script>var items=[1,2];</script>").scripted
 
 
 def test_unparseable_and_error_pages():
