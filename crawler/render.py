@@ -6,10 +6,12 @@ an :class:`~scrapy.http.HtmlResponse` holding the DOM after scripts ran, with
 ``meta["rendered"] = True``; links inserted by JavaScript are then extracted and checked
 like any other. Other requests pass through untouched.
 
-Pages whose links are built by scripts are also rendered without a flag
-(``process_response``): an HTML page fetched plainly whose inline scripts create links
-(``createElement('a')``, ``.href =``, ``innerHTML``/``document.write`` with ``<a``) is loaded
-again in Chromium, within ``crawl.render.auto`` and the ``crawl.render.max_pages`` budget.
+Pages whose list is built by scripts are also rendered without a flag
+(``process_response``): an HTML page fetched plainly with a list container that is empty in
+the HTML and filled by a script (:func:`core.scriptlists.has_script_list`, the criterion the
+audits use to call a column "script-built") is loaded again in Chromium, within
+``crawl.render.auto`` and the ``crawl.render.max_pages`` budget. Other inline scripts (a
+site-wide ``var SiteInfo = {…}``, share buttons) do not cost a rendering.
 
 When rendering fails (timeout, endless script, crash …) the reason goes into
 ``meta["render_error"]`` and the request is downloaded normally, so a page is never lost
@@ -34,6 +36,7 @@ from twisted.internet.threads import deferToThread
 from core.browser import BrowserPool, BrowserSettings, PageInfo, host_rules_for, hostname
 from core.config import Config
 from core.dns import Resolver
+from core.scriptlists import has_script_list
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +123,9 @@ class RenderMiddleware:
             return response
         if self.rendered + self.failed >= config.crawl.render.max_pages:
             return response
-        if not _may_have_inline_script(response.body) or not builds_links(response.text):
+        if not _may_have_script_list(response.body) or not has_script_list(
+            response.text, articles=False
+        ):
             return response
         rendered = await self._render(request)
         if rendered is None:
@@ -178,6 +183,14 @@ _BUILDS_LINK = re.compile(
 _SCRIPT_TAG = re.compile(rb"<script", re.I)
 
 
+_TEMPLATE_ATTR = re.compile(rb"\b(?:ms-for|ms-repeat|ms-each|ng-repeat|v-for|x-for)\s*=", re.I)
+
+
+def _may_have_script_list(body: bytes) -> bool:
+    """False when the body has neither a <script tag nor a row template attribute."""
+    return _may_have_inline_script(body) or _TEMPLATE_ATTR.search(body) is not None
+
+
 def _may_have_inline_script(body: bytes) -> bool:
     """False when the body has no <script tag at all (decoding it is not needed to know).
 
@@ -188,7 +201,10 @@ def _may_have_inline_script(body: bytes) -> bool:
 
 
 def builds_links(html: str) -> bool:
-    """Do the page's inline scripts insert links (so plain HTML misses some)?
+    """Do the page's inline scripts insert links anywhere (so plain HTML misses some)?
+
+    Kept for callers that want any script-built link; the automatic rendering decision is
+    :func:`core.scriptlists.has_script_list` (an empty list container filled by script).
 
     ``location.href = …`` redirects are not link building and are ignored.
     """
