@@ -18,6 +18,7 @@ from lxml import etree
 
 from audits.zones import (
     CRUMB,
+    EMPTY_MARKERS,
     FOOTER,
     HEADER,
     MAIN,
@@ -56,16 +57,6 @@ _PAGER_TEXT = re.compile(
     r"^(?:下一页|下页|上一页|上页|首页|尾页|末页|最后一页|后页|前页|>|>>|<|<<|»|«|\d{1,4})$"
 )
 _NEXT_TEXT = re.compile(r"^(?:下一页|下页|尾页|末页|最后一页|后页|>|>>|»|\d{1,4})$")
-_EMPTY_MARKERS = (
-    "暂无信息",
-    "暂无数据",
-    "暂无内容",
-    "暂无记录",
-    "没有记录",
-    "正在建设",
-    "建设中",
-    "无相关信息",
-)
 _SPACE = re.compile(r"\s+")
 
 
@@ -272,7 +263,8 @@ def _parse_page(
         info.title = clean(t.text_content())
         break
 
-    zone_of, crumb_els = classify(root, base, info.title, chrome)
+    scripted_lists = [] if page.rendered else script_list_containers(root)
+    zone_of, crumb_els = classify(root, base, info.title, chrome, scripted_lists)
     texts: dict[str, list[str]] = {z: [] for z in (NAV, HEADER, FOOTER, CRUMB, PAGER, MAIN)}
     stack: list[tuple[bool, etree._Element, str]] = [(False, root, MAIN)]
     while stack:
@@ -319,13 +311,11 @@ def _parse_page(
                 break
     main_compact = compact(info.main_text)
     info.body_length = len(main_compact) - sum(len(compact(h)) for h in info.headings)
-    info.has_empty_marker = any(m in main_compact for m in _EMPTY_MARKERS)
+    info.has_empty_marker = any(m in main_compact for m in EMPTY_MARKERS)
     info.entries = _entries(root, zone_of, base, anchor)
     if not page.rendered:
         # a list container left empty in the HTML and filled by a script, in the main zone
-        info.script_lists = sum(
-            1 for c in script_list_containers(root) if zone_of.get(c, MAIN) == MAIN
-        )
+        info.script_lists = sum(1 for c in scripted_lists if zone_of.get(c, MAIN) == MAIN)
         info.scripted = info.script_lists > 0
     info.empty_column = _empty_column(root, zone_of, info)
     # the article bar (发布日期：…) sits near the top of the main text
@@ -351,7 +341,7 @@ def _empty_column(root: etree._Element, zone_of: dict[etree._Element, str], info
             text = compact(piece)
             if not text:
                 continue
-            if any(m in text for m in _EMPTY_MARKERS) and len(text) <= 20:
+            if any(m in text for m in EMPTY_MARKERS) and len(text) <= 20:
                 marker = True
             elif len(text) >= 80:
                 return False  # a paragraph of content: the marker is part of something else

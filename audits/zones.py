@@ -60,6 +60,17 @@ _IDENTITY = re.compile(
     r"版权所有|主办单位|主办[:：]|承办单位|ICP备|ICP证|公网安备|公安备案|网站标识码|技术支持|Copyright|©",
     re.I,
 )
+EMPTY_MARKERS = (
+    "暂无信息",
+    "暂无数据",
+    "暂无内容",
+    "暂无记录",
+    "没有记录",
+    "正在建设",
+    "建设中",
+    "无相关信息",
+)
+_EMPTY = re.compile("|".join(EMPTY_MARKERS))
 _CRUMB_PREFIX = re.compile(
     r"^.{0,6}?(?:当前位置|当前的位置|您现在的位置|你现在的位置|您的位置|你的位置|现在位置|所在位置|"
     r"您当前的位置|您当前位置|位置)\s*[:：]?\s*"
@@ -87,6 +98,7 @@ class _Stats:
     dates: int = 0  # date-like strings
     identity: int = 0  # footer identity lines (主办单位, ICP备 …)
     headings: int = 0
+    marks: int = 0  # empty-state markers (暂无信息 …): the place of a page's content
     long_run: int = 0  # longest text piece outside links
     start: int = 0  # offset of the first character in the page's visible text
     end: int = 0
@@ -111,7 +123,15 @@ def _stats(root: etree._Element) -> dict[etree._Element, _Stats]:
             # push totals up to the parent
             if parent is not None and parent in out:
                 p = out[parent]
-                for name in ("text", "link_text", "links", "short_links", "dates", "identity"):
+                for name in (
+                    "text",
+                    "link_text",
+                    "links",
+                    "short_links",
+                    "dates",
+                    "identity",
+                    "marks",
+                ):
                     setattr(p, name, getattr(p, name) + getattr(s, name))
                 p.headings += s.headings
                 p.long_run = max(p.long_run, s.long_run)
@@ -151,6 +171,7 @@ def _add_text(s: _Stats, text: str, in_link: bool, offset: int) -> int:
         s.long_run = max(s.long_run, len(piece))
     s.dates += len(_DATE.findall(piece))
     s.identity += len(_IDENTITY.findall(piece))
+    s.marks += len(_EMPTY.findall(piece))
     return offset + len(piece)
 
 
@@ -311,14 +332,25 @@ class SiteChrome:
 
 
 def classify(
-    root: etree._Element, base: str, title: str = "", chrome: SiteChrome | None = None
+    root: etree._Element,
+    base: str,
+    title: str = "",
+    chrome: SiteChrome | None = None,
+    content: Iterable[etree._Element] = (),
 ) -> tuple[dict[etree._Element, str], list[etree._Element]]:
     """The zone of every element, and the breadcrumb elements found, top-down.
 
+    ``content`` are elements known to be the page's content (a list container a script
+    fills): no block holding one, nor one holding an empty-state marker (暂无信息), is
+    navigation, header or footer by its shape alone, however few its own words.
     Within the footer nothing is reclassified; within header and navigation only
-    breadcrumbs, pagers and (inside the header) navigation blocks are.
+    breadcrumbs, pagers, footers and (inside the header) navigation blocks are.
     """
     stats = _stats(root)
+    for el in content:
+        for anc in (el, *el.iterancestors()):
+            if anc in stats:
+                stats[anc].marks += 1
     body = next(root.iter("body"), root)
     total = max(1, stats[body].text if body in stats else stats[root].text)
     use_chrome = chrome is not None and bool(chrome.signatures)
@@ -334,6 +366,8 @@ def classify(
     def footer_like(s: _Stats) -> bool:
         if s.identity < 1 or not trailing(s) or s.dates > 1 or s.text > 0.6 * total:
             return False
+        if s.links > 20 and s.text - s.link_text < 0.25 * s.text:
+            return False  # mostly links (a site map above the footer): look inside
         if s.headings == 0:
             return s.text - s.link_text <= 600 and s.long_run <= 200
         # headings (友情链接 …) but no article text
@@ -352,7 +386,9 @@ def classify(
             own = _decide(el, tag, s, zone, base, title, chrome if use_chrome else None, at_end)
             if own is None:
                 own = zone
-                if zone in (MAIN, HEADER, NAV) and tag not in ("a", "body", "html"):
+                if s.marks:
+                    pass  # holds the page's (empty) content
+                elif zone in (MAIN, HEADER, NAV) and tag not in ("a", "body", "html"):
                     if footer_like(s):
                         own = FOOTER
                     elif zone == NAV:
@@ -367,7 +403,38 @@ def classify(
         below_body = depth + 1 if tag not in ("html",) else 0
         for child in reversed(el):
             stack.append((child, own, below_body))
+    body_stats = stats.get(body)
+    if not (body_stats and body_stats.marks) and _main_chars(zone_of) < 50:
+        _index_is_content(zone_of, base, chrome if use_chrome else None)
     return zone_of, crumbs
+
+
+def _main_chars(zone_of: dict[etree._Element, str]) -> int:
+    n = 0
+    for el, zone in zone_of.items():
+        if zone == MAIN and _tag(el) not in SKIP_TAGS:
+            n += len(compact(el.text)) + sum(len(compact(c.tail)) for c in el)
+    return n
+
+
+def _index_is_content(
+    zone_of: dict[etree._Element, str], base: str, chrome: SiteChrome | None
+) -> None:
+    """A page with no main text whose biggest link list is its content (an index of
+    departments, of sub-sites …): that list is main, not navigation. Menus are shorter."""
+    best, rows = None, 11
+    for el, zone in zone_of.items():
+        if zone != NAV or _tag(el) not in ("ul", "ol", "dl", "table", "tbody", "div"):
+            continue
+        n = sum(1 for c in el if isinstance(c.tag, str) and any(True for _ in c.iter("a")))
+        if n > rows:
+            if chrome is not None and link_signature(el, base) in chrome:
+                continue
+            best, rows = el, n
+    if best is not None:
+        for el in best.iter():
+            if zone_of.get(el) == NAV:
+                zone_of[el] = MAIN
 
 
 def _header_like(s: _Stats, total: int) -> bool:
@@ -411,10 +478,12 @@ def _decide(
         return landmark
     if zone == HEADER:
         return None
-    if chrome is not None and tag in _BLOCKS:
+    if chrome is not None and tag in _BLOCKS and not s.marks:
         sig = link_signature(el, base)
         if sig is not None and sig in chrome:
             return FOOTER if s.identity else NAV
+    if s.marks:
+        return None
     if hint == NAV and _link_dense(s, 1):
         return NAV
     if hint == HEADER and s.start <= 40 and s.dates <= 1:
