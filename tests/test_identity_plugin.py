@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.disclosure_site import FOOTER, HOME, audit, by_rule, good_site, layout
+from tests.disclosure_site import FOOTER, HOME, HOST, audit, by_rule, good_site, layout
 
 PLUGINS = ["identity"]
 
@@ -73,7 +73,10 @@ def test_footer_written_by_a_script_is_not_judged(tmp_path):
         "<script src='/js/footer.js'></script></body></html>"
     )
     result = audit(tmp_path, pages, PLUGINS)
-    assert result.findings == []
+    # not judged, and not silently passed either: reported as not checked (info)
+    (f,) = result.findings
+    assert f["rule"] == "identity.not_checked" and f["severity"] == "info"
+    assert f["evidence"]["pages"] == [HOST + "/js.html"] and f["evidence"]["reason"]
     assert result.site_data["identity.pages_unchecked"] == 1
     # the same page without the script is judged (and fails)
     pages["/js.html"] = pages["/js.html"].replace("<script src='/js/footer.js'></script>", "")
