@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: all install chromium demo test lint format bench docs clean
+.PHONY: all install chromium doctools demo test lint format bench docs clean
 
 all: install
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) chromium
+install: $(STAMP) chromium doctools
 
 # Debian's Chromium: Playwright cannot download its own browser on these machines.
 chromium:
@@ -24,6 +24,13 @@ chromium:
 	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null; \
 	fi
 	@test -x $(CHROMIUM) || { echo "chromium not installed at $(CHROMIUM)"; exit 1; }
+
+# Debian's antiword (and catdoc as its fallback) read old Word .doc attachments.
+doctools:
+	@if ! command -v antiword >/dev/null || ! command -v catdoc >/dev/null; then \
+	  echo "installing antiword and catdoc (apt-get)"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq antiword catdoc >/dev/null; \
+	fi
 
 demo: install
 	$(BIN)/govaudit demo --out out/demo

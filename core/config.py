@@ -151,6 +151,28 @@ class DnsConfig(_Model):
         return value
 
 
+class AttachmentsConfig(_Model):
+    """[attachments]: the text layer's downloads (PDF, Word, Excel linked from pages)."""
+
+    enabled: bool = Field(
+        True, description="Download and read attachments when a text audit (wording, privacy) runs"
+    )
+    external: bool = Field(False, description="Also read attachments on other sites")
+    max_files: int = Field(2000, ge=0, description="At most this many attachments per run")
+    max_bytes: int = Field(
+        20_000_000,
+        ge=1000,
+        description="Larger files (after decompression) are not read: a not_checked finding",
+    )
+    timeout: float = Field(
+        60.0, gt=0, description="Seconds to download one file, and again to read its text"
+    )
+    max_chars: int = Field(
+        2_000_000, ge=1000, description="Characters of text kept per file (the rest is cut)"
+    )
+    workers: int = Field(4, ge=1, le=32, description="Files downloaded at once")
+
+
 class UnitConfig(_Model):
     name: str
     emails: list[str] = Field(default_factory=list)
@@ -314,6 +336,7 @@ class Config(_Model):
     site: SiteConfig = Field(default_factory=SiteConfig)
     crawl: CrawlConfig = Field(default_factory=CrawlConfig)
     dns: DnsConfig = Field(default_factory=DnsConfig)
+    attachments: AttachmentsConfig = Field(default_factory=AttachmentsConfig)
     plugins: dict[str, Any] = Field(
         default_factory=dict,
         description="'enabled' = list of plugin names; [plugins.NAME] tables hold each plugin's options",

@@ -163,6 +163,33 @@ FINDING_ORDER = (
     findings.c.id,
 )
 
+texts = Table(  # the text layer: attachment text, piece by piece (pipeline/texts.py)
+    "texts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("runs.id"), nullable=False),
+    Column("url", String, nullable=False),  # the attachment
+    Column("page_url", String),  # the page that links to it
+    Column("format", String),  # pdf | docx | xlsx | doc | xls
+    Column("location", String),  # 第3页 | 工作表“名单” | 正文
+    Column("status", String),  # ok | scanned | too_large | timeout | unreadable | …
+    Column("detail", Text),
+    Column("text_z", LargeBinary),  # zlib-compressed UTF-8
+    Column("spans", JSON),  # [[offset, finer location], …]
+    Index("ix_texts_run", "run_id"),
+)
+TEXT_COLUMNS = [
+    "run_id",
+    "url",
+    "page_url",
+    "format",
+    "location",
+    "status",
+    "detail",
+    "text_z",
+    "spans",
+]
+
 decisions = Table(  # govaudit ignore: decisions later runs honour
     "decisions",
     metadata,

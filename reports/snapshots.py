@@ -1,4 +1,4 @@
-"""A stored run read back as a site snapshot (pages, links, checks), streamed from the store.
+"""A stored run read back as a site snapshot (pages, links, checks, texts), streamed from the store.
 
 Implements core.snapshot.SiteSnapshot for the audits; knows nothing of how the rows got there.
 """
@@ -13,8 +13,8 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from core.snapshot import Link, LinkCheck, LinkStatus, Page, RunInfo, StatusKind
-from reports.schema import checks, links, pages
+from core.snapshot import Link, LinkCheck, LinkStatus, Page, RunInfo, StatusKind, TextPiece
+from reports.schema import checks, links, pages, texts
 
 
 class RunStore(Protocol):
@@ -90,6 +90,19 @@ def _check(row: Any) -> LinkCheck:
     )
 
 
+def _text(row: Any) -> TextPiece:
+    return TextPiece(
+        url=row["url"],
+        page_url=row["page_url"] or "",
+        location=row["location"] or "",
+        text=unpack_html(row["text_z"]) or "",
+        format=row["format"] or "",
+        status=row["status"] or "ok",
+        detail=row["detail"] or "",
+        spans=[(int(o), str(w)) for o, w in (row["spans"] or [])],
+    )
+
+
 class StoredSnapshot:
     """A :class:`core.snapshot.SiteSnapshot` read from the store, streamed."""
 
@@ -158,6 +171,12 @@ class StoredSnapshot:
         q = select(checks).where(checks.c.run_id == self.run.id).order_by(checks.c.id)
         for row in self._stream(q, 2000):
             yield _check(row)
+
+    def texts(self) -> Iterator[TextPiece]:
+        """Attachment text pieces (and the attachments that could not be read), in fetch order."""
+        q = select(texts).where(texts.c.run_id == self.run.id).order_by(texts.c.id)
+        for row in self._stream(q, 50):
+            yield _text(row)
 
     def artifact_dir(self) -> str:
         return str(self.store.run_dir(self.run.id))

@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine
 
-from core.snapshot import Link, LinkCheck, Page, RunInfo
+from core.snapshot import Link, LinkCheck, Page, RunInfo, TextPiece
 from reports.schema import (
     CHECK_COLUMNS,
     FINDING_COLUMNS,
@@ -40,6 +40,7 @@ from reports.schema import (
     LINK_COLUMNS,
     PAGE_COLUMNS,
     SEVERITY_RANK,
+    TEXT_COLUMNS,
     TRACKING_COLUMNS,
     checks,
     create_schema,
@@ -50,6 +51,7 @@ from reports.schema import (
     migrate,
     pages,
     runs,
+    texts,
 )
 from reports.snapshots import StoredSnapshot, pack_html, run_info
 
@@ -72,6 +74,7 @@ __all__ = [
     "links",
     "pages",
     "runs",
+    "texts",
     "utcnow",
 ]
 
@@ -339,7 +342,7 @@ class Store:
     def copy_snapshot(self, from_run: int, to_run: int) -> None:
         """Share a snapshot with a reaudit run by copying rows (SQLite-side, no Python loop)."""
         with self.engine.begin() as conn:
-            for table in (pages, links, checks):
+            for table in (pages, links, checks, texts):
                 cols = [c.name for c in table.columns if c.name not in ("id", "run_id")]
                 names = ", ".join(cols)
                 conn.exec_driver_sql(
@@ -347,6 +350,27 @@ class Store:
                     f"SELECT ?, {names} FROM {table.name} WHERE run_id = ?",
                     (to_run, from_run),
                 )
+
+    def add_texts(self, run_id: int, items: Iterable[TextPiece]) -> None:
+        """Store attachment text pieces (compressed) for the text audits and later reaudits."""
+        self._insert_many(
+            texts,
+            [
+                (
+                    run_id,
+                    t.url,
+                    t.page_url,
+                    t.format,
+                    t.location,
+                    t.status,
+                    t.detail,
+                    pack_html(t.text),
+                    [list(x) for x in t.spans] or None,
+                )
+                for t in items
+            ],
+            TEXT_COLUMNS,
+        )
 
     # ---- findings ---------------------------------------------------------------
     def add_findings(self, run_id: int, items: Iterable[dict[str, Any]]) -> None:
