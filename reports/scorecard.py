@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from core.config import Config, ScoreDeduction
+from reports.scorecard_text import text_rows
 
 BASIS = "国办秘函〔2019〕19号 政府网站与政务新媒体检查指标"
 
@@ -24,8 +25,7 @@ DEDUCTED = "扣分"
 
 #: Indicators no audit can decide; always shown so nobody mistakes silence for a pass.
 MANUAL_ITEMS: list[tuple[str, str, str]] = [
-    ("veto", "出现严重表述错误", "需人工审读重要稿件"),
-    ("veto", "泄露国家秘密、个人隐私", "需结合安全监测与人工核查"),
+    ("veto", "泄露国家秘密", "需结合安全监测与人工核查"),
     ("deduct", "互动交流栏目答复质量、办事服务可用性", "需人工抽查"),
 ]
 
@@ -149,6 +149,9 @@ def compute_scorecard(
         )
 
     items.extend(_watch_rows(site_data, findings, plugins))
+    for title, verdict, value, threshold, note in text_rows(site_data, findings, plugins):
+        status = {"pass": PASS, "fail": FAIL}.get(verdict, UNCHECKED)
+        items.append(ScoreItem("veto", title, status, value, threshold, note=note))
 
     # -- 扣分 ------------------------------------------------------------------------
     deducted = 0.0

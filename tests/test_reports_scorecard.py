@@ -16,8 +16,10 @@ GOOD = {
     "availability.figures": {"probes": 1008, "failures": 3, "ratio": 0.003, "checked": True},
     "integrity.pages_checked": 2,
     "interaction.lists_read": 3,
+    "wording.checked_chars": 50_000,
+    "privacy.checked_chars": 50_000,
 }
-PLUGINS = ["links", "columns", "availability", "integrity", "interaction"]
+PLUGINS = ["links", "columns", "availability", "integrity", "interaction", "wording", "privacy"]
 
 
 def _stale_policy(column: str = "政策文件") -> dict:
@@ -37,9 +39,15 @@ def test_clean_site_passes_with_full_score_but_lists_manual_items():
     assert card.verdict == "合格" and card.score == 100
     assert not card.unchecked
     assert card.manual and all(i.status == MANUAL for i in card.manual)
-    assert any("严重表述错误" in i.title for i in card.manual)
+    assert any("泄露国家秘密" in i.title for i in card.manual)
     # The probe log, the integrity and the interaction audits measure these veto rows.
-    for prefix in ("首页一周内不可访问", "网站被攻击篡改", "政务咨询类留言"):
+    for prefix in (
+        "首页一周内不可访问",
+        "网站被攻击篡改",
+        "政务咨询类留言",
+        "出现严重表述错误",
+        "泄露个人隐私",
+    ):
         assert _item(card, prefix).status == PASS, prefix
 
 
