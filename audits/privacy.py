@@ -159,6 +159,30 @@ class PrivacyAudit(AuditPlugin):
         ),
     ]
 
+    @classmethod
+    def reference(cls) -> str:
+        """How numbers are recognised, and the sources, for docs/rules.md."""
+        return (
+            "How numbers are recognised:\n\n"
+            "| rule | recognised | not reported | source |\n|---|---|---|---|\n"
+            "| privacy.id_number | 18 characters, GB 11643-1999 check character (ISO 7064 "
+            "MOD 11-2, X = 10), a real birth date (1900 to the audit date), a GB/T 2260 "
+            "province code | masked forms (3301**********1234), valid 统一社会信用代码 "
+            "(GB 32100-2015) after 信用代码, numbers after 订单/流水/单号/文号/税号 | "
+            "GB 11643-1999《公民身份号码》; GB 32100-2015; python-stdnum (stdnum.cn.ric, "
+            "stdnum.cn.uscc) |\n"
+            "| privacy.phone | 1[3-9]xxxxxxxxx (spaces or hyphens allowed) in a table row with "
+            "a personal name (2–4 characters starting with one of ~300 common surnames) or "
+            "under a 姓名 column, or right after a name in running text | masked 138****1234; "
+            "numbers after 联系人/联系电话/咨询电话/热线/传真; landlines and hotlines | "
+            "《个人信息保护法》第二十八条; 国办秘函〔2019〕19号 |\n"
+            "| privacy.bank_card | 16–19 digits passing the Luhn check after 银行/卡号/账号/开户, "
+            "or under such a column | account numbers of units (户名/开户单位/公司/财政局) | "
+            "ISO/IEC 7812 (Luhn) |\n\n"
+            "Evidence keeps at most the first 4 and last 4 characters (phones 3 and 4); the "
+            "fingerprint key is a SHA-256 of the site and the number.\n"
+        )
+
     def __init__(self, options: BaseModel, context: Any) -> None:
         super().__init__(options, context)
         self.opts: PrivacyOptions = self.options  # type: ignore[assignment]

@@ -31,6 +31,7 @@ from audits.wording_match import (
     dictionary,
     effective,
     outdated_context_ok,
+    reference_markdown,
     source_text,
 )
 from core.doctext import NOT_CHECKED_TEXT
@@ -164,6 +165,11 @@ class WordingAudit(AuditPlugin):
             category="严重表述错误",
         ),
     ]
+
+    @classmethod
+    def reference(cls) -> str:
+        """The dictionaries and their sources, for docs/rules.md."""
+        return reference_markdown()
 
     def __init__(self, options: BaseModel, context: Any) -> None:
         super().__init__(options, context)

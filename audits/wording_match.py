@@ -208,3 +208,47 @@ def outdated_context_ok(text: str, hit: Hit) -> bool:
     if after and after in entry.get("not_followed_by", ""):
         return False
     return not quoted(text, hit.start)
+
+
+def _cell(text: str) -> str:
+    return str(text).replace("|", "\\|")
+
+
+def reference_markdown() -> str:
+    """The dictionaries as Markdown tables, with their sources (emitted into docs/rules.md)."""
+    data = dictionary()
+    out = [
+        f"Dictionaries (`audits/data/wording.json`, version {data['version']}):",
+        "",
+        "Fixed phrases (wording.political_phrase: one interior character substituted, inserted "
+        "or deleted; a same-sound substitute in phrases under 7 characters):",
+        "",
+        "| phrase | source |",
+        "|---|---|",
+    ]
+    out += [f"| {p['phrase']} | {_cell(source_text(p['source']))} |" for p in data["phrases"]]
+    out += ["", "Known wrong variants (wording.political_phrase):", ""]
+    out += ["| wrong | right | source |", "|---|---|---|"]
+    out += [
+        f"| {v['wrong']} | {v['right']} | {_cell(source_text(v['source']))} |"
+        for v in data["variants"]
+    ]
+    out += ["", "Common typos (wording.typo):", "", "| wrong | right | source |", "|---|---|---|"]
+    out += [
+        f"| {t['wrong']} | {t['right']} | {_cell(source_text(t['source']))} |"
+        for t in data["typos"]
+    ]
+    out += [
+        "",
+        "Abolished institution names (wording.outdated_name; `local` dates can be set with "
+        "`local_reform_date` / `reform_dates`):",
+        "",
+        "| name | replaced by | effective | level | source |",
+        "|---|---|---|---|---|",
+    ]
+    out += [
+        f"| {o['name']} | {o['replaced_by']} | {o['effective']} | {o['level']} | "
+        f"{_cell(source_text(o['source']))} |"
+        for o in data["outdated"]
+    ]
+    return "\n".join(out) + "\n"

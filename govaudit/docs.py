@@ -137,6 +137,9 @@ def rules_reference() -> str:
                 "| " + " | ".join(c.replace("|", "\\|").replace("\n", " ") for c in cells) + " |"
             )
         out.append("")
+        reference = getattr(cls, "reference", None)  # dictionaries and their sources
+        if callable(reference):
+            out += [reference().rstrip(), ""]
     return HEADER + "\n".join(out)
 
 
