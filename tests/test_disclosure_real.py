@@ -251,3 +251,37 @@ def test_dead_guide_link_is_not_checked_not_missing(tmp_path):
     assert not by_rule(result, "guide.missing")
     (f,) = by_rule(result, "guide.not_checked")
     assert f["evidence"]["rule"] == "guide.missing" and "404" in f["evidence"]["reason"]
+
+
+def test_guide_on_a_host_not_crawled_is_not_checked(tmp_path):
+    """The very common 政府信息公开平台 on its own host (邯郸: hdzfxxgk.hd.gov.cn beside
+    www.hd.gov.cn): the portal links the guide there, and that host was not crawled."""
+    from tests.disclosure_site import good_site
+
+    pages: dict[str, str | tuple[int, str]] = dict(good_site())
+    del pages["/zwgk/zn/"]
+    pages["/zwgk/"] = pages["/zwgk/"].replace(
+        "href='/zwgk/zn/'", "href='http://xxgk.lyzrzy.gov.cn/zfxxgkzn/'"
+    )
+    result = audit(tmp_path, pages, PLUGINS)
+    assert not by_rule(result, "guide.missing")
+    (f,) = by_rule(result, "guide.not_checked")
+    assert "xxgk.lyzrzy.gov.cn" in f["evidence"]["reason"]
+
+
+def test_guide_written_by_script_and_not_rendered_is_not_checked(tmp_path):
+    """An avalon/TRS page whose text is filled in by script: ``<div class="article_content"
+    ms-html="detail.content"></div>`` with the content in a script, not rendered."""
+    from tests.disclosure_site import good_site
+
+    pages: dict[str, str | tuple[int, str]] = dict(good_site())
+    pages["/zwgk/zn/"] = layout(
+        "政府信息公开指南",
+        '<div class="article_content" ms-html="detail.content"></div>'
+        "<script>var detail = {content: '<p>本指南根据条例编制……</p>'};</script>",
+        crumbs="政府信息公开指南",
+    )
+    result = audit(tmp_path, pages, PLUGINS)
+    assert not by_rule(result, "guide.update_date_missing")
+    (f,) = by_rule(result, "guide.not_checked")
+    assert "脚本" in f["evidence"]["reason"] and f["url"].endswith("/zwgk/zn/")
