@@ -107,6 +107,9 @@ def compute_scorecard(
             )
         )
 
+    # Which rules decide each measured row: a row whose rules were reported as not checked
+    # (``*.not_checked`` / ``*.not_tested`` findings naming them) is 未检测, never 通过.
+    rules_of: dict[int, tuple[str, ...]] = {}
     present, days = _figure(site_data, "columns.homepage_days_since_update")
     title = f"首页超过{opts.homepage_stale_days}天未更新"
     if not present:
@@ -123,15 +126,22 @@ def compute_scorecard(
                 threshold=f"≤{opts.homepage_stale_days}天",
             )
         )
+    rules_of[id(items[-1])] = ("columns.homepage_stale",)
 
-    for key, label, threshold in (
+    for key, label, threshold, rule in (
         (
             "columns.veto_stale_count",
             "动态要闻类栏目2周未更新、通知公告/政策文件类栏目6个月未更新（合计）",
             opts.stale_columns,
+            "columns.stale",
         ),
-        ("columns.long_stale_count", "应更新但长期未更新的栏目", opts.long_stale_columns),
-        ("columns.blank_count", "空白栏目", opts.blank_columns),
+        (
+            "columns.long_stale_count",
+            "应更新但长期未更新的栏目",
+            opts.long_stale_columns,
+            "columns.stale",
+        ),
+        ("columns.blank_count", "空白栏目", opts.blank_columns, "columns.blank"),
     ):
         present, count = _figure(site_data, key)
         title = f"{label}≥{threshold}个"
@@ -147,6 +157,7 @@ def compute_scorecard(
                 threshold=f"<{threshold}个",
             )
         )
+        rules_of[id(items[-1])] = (rule,)
 
     items.extend(_watch_rows(site_data, findings, plugins))
     for title, verdict, value, threshold, note in text_rows(site_data, findings, plugins):
@@ -154,11 +165,13 @@ def compute_scorecard(
         items.append(ScoreItem("veto", title, status, value, threshold, note=note))
 
     # -- 扣分 ------------------------------------------------------------------------
-    deducted = 0.0
     for spec in opts.deductions:
         item = _deduction(spec, site_data, findings, plugins)
-        deducted += item.points
         items.append(item)
+        if spec.rule:
+            rules_of[id(item)] = (spec.rule,)
+    _mark_unchecked(items, rules_of, findings)
+    deducted = sum(i.points for i in items if i.kind == "deduct")
 
     for kind, title, note in MANUAL_ITEMS:
         items.append(ScoreItem(kind, title, MANUAL, note=note))
@@ -232,6 +245,53 @@ def _rule_matches(spec: ScoreDeduction, f: dict[str, Any]) -> bool:
         ):
             return False
     return True
+
+
+def _unchecked_rules(findings: Iterable[dict[str, Any]], prefixes: set[str]) -> dict[str, str]:
+    """Rule id (or prefix) → reason, from the ``PLUGIN.not_checked`` / ``PLUGIN.not_tested``
+    findings whose evidence names the rules they could not judge (``rule`` / ``rules``)."""
+    out: dict[str, str] = {}
+    for_rule = getattr(findings, "for_rule", None)
+    for prefix in sorted(prefixes):
+        for suffix in ("not_checked", "not_tested"):
+            rule = f"{prefix}.{suffix}"
+            rows = for_rule(rule) if for_rule is not None else findings
+            for f in rows:
+                if f["rule"] != rule:
+                    continue
+                evidence = f.get("evidence") or {}
+                named = evidence.get("rules") or [evidence.get("rule")]
+                reason = str(evidence.get("reason") or f.get("message") or "")
+                for r in named:
+                    if isinstance(r, str) and r:
+                        out.setdefault(r, reason)
+    return out
+
+
+def _mark_unchecked(
+    items: list[ScoreItem],
+    rules_of: dict[int, tuple[str, ...]],
+    findings: Iterable[dict[str, Any]],
+) -> None:
+    """A row that would pass although its rules were not checked is 未检测 (with the reason)."""
+    prefixes = {r.split(".", 1)[0] for rules in rules_of.values() for r in rules}
+    unchecked = _unchecked_rules(findings, prefixes) if prefixes else {}
+    if not unchecked:
+        return
+    for item in items:
+        if item.status != PASS:
+            continue  # a measured failure stands; only a pass can be silence
+        for rule in rules_of.get(id(item), ()):
+            hits = [
+                reason
+                for r, reason in unchecked.items()
+                if r == rule or (rule.endswith(".") and r.startswith(rule))
+            ]
+            if hits:
+                item.status = UNCHECKED
+                item.points = 0.0
+                item.note = f"相关规则未能检测：{hits[0]}"
+                break
 
 
 def _missing(plugin: str, plugins: list[str]) -> str:

@@ -83,7 +83,8 @@ def test_required_columns_missing_go_to_their_units(tmp_path):
     )
     for p in ("/zwgk/hygk/", "/zwgk/czyjs/", "/hdjl/", "/hdjl/jzxx/"):
         del pages[p]
-    result = audit(tmp_path, pages, ["columns"])
+    # the bureau's own list (the default is the national one: 政策解读, 互动交流)
+    result = audit(tmp_path, pages, ["columns"], {"columns": {"required_columns": "work_plan"}})
     found = {f["evidence"]["column"]: f for f in by_rule(result, "columns.required_missing")}
     assert set(found) == {"会议公开", "财政预决算", "局长信箱"}
     assert found["会议公开"]["unit"] == "综合组"
@@ -96,7 +97,11 @@ def test_unit_map_by_column_overrides_the_default(tmp_path):
     pages = good_site()
     del pages["/hdjl/jzxx/"], pages["/hdjl/"]
     result = audit(
-        tmp_path, pages, ["columns"], units_map=[{"column": "局长信箱", "unit": "办公室"}]
+        tmp_path,
+        pages,
+        ["columns"],
+        {"columns": {"required_columns": "work_plan"}},
+        units_map=[{"column": "局长信箱", "unit": "办公室"}],
     )
     (f,) = by_rule(result, "columns.required_missing")
     assert f["unit"] == "办公室"

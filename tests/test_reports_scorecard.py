@@ -164,3 +164,37 @@ def test_units_prefix_column_rule_and_default():
         assign_unit("columns.blank", "政策法规组", site + "/l/", None, {}, config) == "政策法规组"
     )
     assert assign_unit("x.y", None, None, None, {}, config) == "信息中心"
+
+
+def test_rows_whose_rules_were_not_checked_are_unchecked_not_passed():
+    """A columns.not_checked finding (start page is an article, so the homepage rules were
+    not judged; the 空白栏目 row's rule was not checked either) makes those rows 未检测 even
+    though the figures alone would pass; a measured failure stays a failure."""
+    not_checked = {
+        "rule": "columns.not_checked",
+        "message": "未能检查……",
+        "evidence": {
+            "rule": "columns.homepage_stale",
+            "rules": ["columns.homepage_stale", "columns.blank"],
+            "reason": "起始页面是文章页，不是网站首页；网站首页未抓取",
+        },
+    }
+    policy_unchecked = {
+        "rule": "columns.not_checked",
+        "evidence": {"rule": "columns.stale", "reason": "栏目列表由脚本生成，未能读取"},
+    }
+    config = config_from_dict({})
+    card = compute_scorecard(config, GOOD, [not_checked], PLUGINS, homepage_ok=True)
+    home = _item(card, "首页超过14天未更新")
+    assert home.status == UNCHECKED and "起始页面是文章页" in home.note
+    assert _item(card, "空白栏目").status == UNCHECKED
+    assert _item(card, "动态要闻类").status == PASS  # columns.stale was checked
+    assert home in card.unchecked
+    # a deduction row driven by a rule that was not checked is not a pass either
+    card = compute_scorecard(config, GOOD, [policy_unchecked], PLUGINS, True)
+    assert _item(card, "政策文件栏目").status == UNCHECKED
+    assert _item(card, "动态要闻类").status == UNCHECKED
+    # a failure that was measured is still a failure
+    stale = GOOD | {"columns.homepage_days_since_update": 30}
+    card = compute_scorecard(config, stale, [not_checked], PLUGINS, True)
+    assert _item(card, "首页超过14天未更新").status == FAIL

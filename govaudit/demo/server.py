@@ -330,6 +330,8 @@ class DemoSite:
                 "concurrency_per_host": 8,
             },
             "dns": {"server": self.dns_server},
+            # the bureau's work plan promises eight columns (the default is the national list)
+            "plugins": {"columns": {"required_columns": "work_plan"}},
             "units": {
                 "default": "信息中心",
                 "unit": [{"name": n, "emails": [e]} for n, e in UNITS.items()],
