@@ -24,12 +24,14 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
+from lxml import etree
 from pydantic import BaseModel
 
 from audits.base import AuditContext, AuditPlugin, Finding
 from audits.disclosure_docs import (
     Dated,
     Doc,
+    content_by_script,
     deadline_for,
     guide_date,
     is_report_column,
@@ -305,7 +307,7 @@ class DisclosureDatesAudit(AuditPlugin, TimingChecks):
             info, lines, words, opts.guide_labels, self.ctx.today, opts.guide_signature_date
         )
         if when is None and prose_length(lines) < MIN_GUIDE_PROSE:
-            reason = self._no_guide_text(page, info)
+            reason = self._no_guide_text(page, info, root)
             return [self._not_checked("guide.update_date_missing", guide.url, reason, guide.url)]
         if when is None:
             return [
@@ -340,14 +342,12 @@ class DisclosureDatesAudit(AuditPlugin, TimingChecks):
             )
         ]
 
-    def _no_guide_text(self, page: Page, info: PageInfo) -> str:
+    def _no_guide_text(self, page: Page, info: PageInfo, root: etree._Element | None) -> str:
         """Why a guide page without sentences and without a date could not be judged."""
-        if not page.rendered and info.body_scripts and not info.entries:
-            links = [a for a in info.anchors if a.zone != FOOTER and len(compact(a.text)) >= 4]
-            if len(links) < 10:
-                return "指南页面内容由脚本生成，页面未渲染，读不到指南正文"
-        links = {a.href for a in info.anchors if a.zone != FOOTER and len(compact(a.text)) >= 4}
-        if len(links) >= 10:
+        if not page.rendered and (info.scripted or content_by_script(root)):
+            return "指南页面内容由脚本生成，页面未渲染，读不到指南正文"
+        index = {a.href for a in info.anchors_in(MAIN) if len(compact(a.text)) >= 4}
+        if len(index) >= 10:
             return "指南栏目页面只是各单位指南的索引，没有本单位的指南正文，各单位指南页面未抓取"
         return "指南页面没有正文内容"
 

@@ -55,6 +55,7 @@ _BLOCK = {
     "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "table", "dd", "dt", "dl",
     "ul", "ol", "section", "article", "header", "footer", "nav", "aside", "br", "form",
 }  # fmt: skip
+_FILL_ATTRS = ("ms-html", "v-html", "ng-bind-html", "x-html", "data-ng-bind-html")
 _CRUMB_MARK = re.compile(r"当前位置|您现在的位置|所在位置|[>＞»›]")
 
 
@@ -188,6 +189,19 @@ def text_lines(root: etree._Element) -> list[Line]:
     walk(root, False)
     flush()
     return lines
+
+
+def content_by_script(root: etree._Element | None) -> bool:
+    """An empty element that a front-end framework fills with the page's text
+    (``<div class="article_content" ms-html="detail.content"></div>``)."""
+    if root is None:
+        return False
+    for el in root.iter():
+        if not isinstance(el.tag, str) or not any(el.get(a) is not None for a in _FILL_ATTRS):
+            continue
+        if not compact("".join(el.itertext())):
+            return True
+    return False
 
 
 def prose_length(lines: list[Line]) -> int:
