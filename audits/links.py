@@ -10,6 +10,9 @@ The crawler's limits are reported too (info): pages truncated at ``crawl.max_pag
 (after decompression) or parsed only in part (``links.page_truncated``), and links left
 unchecked by ``crawl.max_links_per_page`` or ``crawl.max_targets`` (``links.not_checked``),
 from the one CRAWL_LIMITS row the crawler stores among the checks.
+
+Links that go nowhere (``href=""``/``#``/``javascript:void(0)`` on 更多, 详情, a document
+title …) are read from each page's HTML (``links.empty``; see audits/links_empty.py).
 """
 
 from __future__ import annotations
@@ -22,11 +25,13 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from audits.base import AuditPlugin, Finding, RuleSpec, Severity
+from audits.links_empty import empty_links
 from core.snapshot import (
     CRAWL_LIMITS_METHOD,
     STATUS_TEXT,
     Link,
     LinkCheck,
+    Page,
     SiteSnapshot,
     StatusKind,
 )
@@ -41,6 +46,10 @@ class LinksOptions(BaseModel):
     max_findings_per_target: int = Field(
         500, ge=1, description="At most this many pages listed for one broken target"
     )
+    report_empty: bool = Field(
+        True, description="Report links whose text promises a destination but that go nowhere"
+    )
+    max_empty_listed: int = Field(20, ge=1, description="Empty links listed per page at most")
 
 
 _RULE_OF: dict[StatusKind, str] = {
@@ -77,7 +86,6 @@ class LinksAudit(AuditPlugin):
     name = "links"
     title = "链接可用性检查"
     Options = LinksOptions
-    wants_pages = False
     rules = [
         RuleSpec(
             id="links.broken",
@@ -151,7 +159,44 @@ class LinksAudit(AuditPlugin):
             unit="信息中心",
             category="链接可用性",
         ),
+        RuleSpec(
+            id="links.empty",
+            title="链接无实际地址（空链接）",
+            severity=Severity.WARNING,
+            regulation=f"{REG_INDICATORS}：不可用链接；{REG_GUIDE}",
+            advice="为“更多”“详情”“下载”及文章标题等链接填写实际地址（栏目页、详情页或附件），"
+            "暂无内容的应撤下链接；由脚本处理的按钮请改用<button>或补充无脚本时可用的地址。",
+            unit="信息中心",
+            category="链接可用性",
+            description="链接文字表明有去处（更多、详情、下载、查看、阅读全文、文章标题等），"
+            '但地址为空（href=""）、“#”或javascript:void(0)，点击后停留在本页。'
+            "切换标签页、展开菜单、分享等由脚本处理的控件不在此列。",
+        ),
     ]
+
+    def check_page(self, page: Page) -> Iterable[Finding]:
+        """links.empty: one finding per page, listing its links that go nowhere."""
+        if not self.options.report_empty or not page.html:
+            return
+        found, total = empty_links(page.html, self.options.max_empty_listed)
+        if not total:
+            return
+        where = page.final_url or page.url
+        shown = "、".join(f"“{e.text[:30]}”" for e in found[:5])
+        more = f"等{total}个链接" if total > 1 else "链接"
+        yield Finding(
+            rule="links.empty",
+            url=where,
+            page=where,
+            key="empty",
+            message=f"页面上的{shown}{more}没有实际地址（空链接、“#”或javascript:），点击后无法到达相应内容。",
+            evidence={
+                "count": total,
+                "text": found[0].text,
+                "href": found[0].href,
+                "links": [{"text": e.text, "href": e.href, "why": e.why} for e in found],
+            },
+        )
 
     def check_site(self, snapshot: SiteSnapshot) -> Iterable[Finding]:
         home = snapshot.homepage_url
