@@ -115,6 +115,14 @@ class CrawlConfig(_Model):
         "only to audit a staging server that has a test certificate",
     )
     render: RenderConfig = Field(default_factory=RenderConfig)
+    follow_entrances: list[str] = Field(
+        default_factory=lambda: ["政府信息公开", "信息公开", "政务公开"],
+        description="Link texts of entrances followed to another host (a 政府信息公开平台 "
+        "beside the portal) even when it is not in site.extra_hosts; [] follows none",
+    )
+    entrance_depth: int = Field(
+        2, ge=0, le=10, description="Clicks crawled on an entrance's host, from the entrance"
+    )
 
     @field_validator("max_links_per_page", "max_targets")
     @classmethod

@@ -10,7 +10,9 @@ is checked once.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -22,6 +24,16 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 #: Targets that are not fetched over HTTP and never checked.
 SKIPPED_SCHEMES = ("mailto:", "tel:", "javascript:", "data:", "sms:", "about:", "file:", "ftp:")
+
+
+#: Other hosts followed through their entrance links, at most.
+MAX_ENTRANCE_HOSTS = 4
+
+_WS = re.compile(r"[\s\u3000\xa0]+")
+
+
+def _compact(text: str) -> str:
+    return _WS.sub("", text or "")
 
 
 #: The authority of an http(s) URL as urlsplit finds it (up to the first / ? or #).
@@ -113,6 +125,10 @@ class Scope:
         self.max_query_variants = config.crawl.max_query_variants
         self._queries: dict[str, int] = {}  # path → distinct query strings seen
         self._internal: dict[str, bool] = {}  # raw authority → is_internal
+        # Entrances followed to other hosts: link text → that host crawled to a depth.
+        self.entrance_texts = [_compact(t) for t in config.crawl.follow_entrances if t.strip()]
+        self.entrance_depth = config.crawl.entrance_depth
+        self.entrances: dict[str, int] = {}  # host[:port] → deepest depth crawled there
 
     def is_internal(self, url: str) -> bool:
         # The answer depends on the URL's authority only: remember it per authority
@@ -130,6 +146,44 @@ class Scope:
 
     def _is_internal(self, url: str) -> bool:
         return netloc_of(url) in self.hosts or host_of(url) in self.extra_names
+
+    def note_entrances(self, page_url: str, links: Iterable[Any], depth: int) -> None:
+        """The entrances among the links (``target``, ``text``) of a site page, noted before
+        the links are queued so that this page's links to an entrance's host are crawled."""
+        if self.entrance_texts and self.is_internal(page_url):
+            for link in links:
+                self.note_entrance(link.target, link.text, depth)
+
+    def note_entrance(self, url: str, text: str, depth: int) -> bool:
+        """A link from a site page to another host whose text names an entrance (政府信息公开,
+        政府信息公开平台 …): that host is crawled ``entrance_depth`` clicks deep from here.
+
+        True when the link is such an entrance. At most MAX_ENTRANCE_HOSTS hosts are taken.
+        """
+        if not self.entrance_texts or self.is_internal(url):
+            return False
+        name = _compact(text)
+        if not any(
+            name == t or (name.startswith(t) and len(name) <= len(t) + 4)
+            for t in self.entrance_texts
+        ):
+            return False
+        netloc = netloc_of(url)
+        if not netloc or (
+            netloc not in self.entrances and len(self.entrances) >= MAX_ENTRANCE_HOSTS
+        ):
+            return False
+        limit = depth + self.entrance_depth
+        self.entrances[netloc] = min(self.entrances.get(netloc, limit), limit)
+        return True
+
+    def entrance_limit(self, url: str) -> int | None:
+        """The deepest depth crawled on ``url``'s host if it is an entrance host, else None."""
+        return self.entrances.get(netloc_of(url)) if self.entrances else None
+
+    def may_crawl(self, url: str) -> bool:
+        """Internal, or on an entrance host."""
+        return self.is_internal(url) or self.entrance_limit(url) is not None
 
     def is_excluded(self, url: str) -> bool:
         return any(p.search(url) for p in self.exclude)

@@ -238,12 +238,13 @@ class SiteSpider(scrapy.Spider):
         if self.scope.is_excluded(url):
             return
         kind = CHECK
-        if internal and tag in PAGE_TAGS and not is_resource(url):
+        limit = self.max_depth if internal else self.scope.entrance_limit(url)  # entrance hosts
+        if limit is not None and tag in PAGE_TAGS and not is_resource(url):
             if not self.scope.admit_query(url):
                 return  # a calendar-style trap: enough variants of this path already
             if (
-                self.scope.in_prefixes(url)
-                and depth <= self.max_depth
+                (self.scope.in_prefixes(url) or not internal)
+                and depth <= limit
                 and self.frontier.budget_left()
             ):
                 kind = PAGE
@@ -324,7 +325,7 @@ class SiteSpider(scrapy.Spider):
                 )
             else:
                 method = "GET" if code == 303 or response.request.method == "GET" else "HEAD"
-                if kind == PAGE and not self.scope.is_internal(target):
+                if kind == PAGE and not self.scope.may_crawl(target):
                     kind = CHECK  # a page that redirects off-site: check, do not crawl
                 slot = bool(meta.get("ga_slot")) and kind == PAGE
                 self.frontier.release_slot(meta)  # the next hop takes it (if still a page)
@@ -535,6 +536,7 @@ class SiteSpider(scrapy.Spider):
             self.counters.rendered += 1
         self._record(origin, status, response, PAGE, hops, soft_404=soft, method="crawl")
         rows: list[Link] = []
+        self.scope.note_entrances(final, parsed.links, depth + 1)  # crawl.follow_entrances
         for link in parsed.links:
             internal = self.scope.is_internal(link.target)
             rows.append(Link(final, link.target, link.tag, link.text, internal, link.raw))
