@@ -88,10 +88,13 @@ def mask_all(text: str) -> str:
 
 
 def valid_id(number: str, today: date) -> bool:
-    if number[:2] not in PROVINCES or not ric.is_valid(number.upper()):
+    """GB 11643 check character, a real birth date up to ``today``, a province code. (Not
+    stdnum's ric.validate: its county table misses codes that real cards carry.)"""
+    number = number.upper()
+    if number[:2] not in PROVINCES or ric.calc_check_digit(number) != number[-1]:
         return False
     try:
-        born = ric.get_birth_date(number.upper())
+        born = ric.get_birth_date(number)
     except Exception:
         return False
     return date(1900, 1, 1) <= born <= today

@@ -207,6 +207,8 @@ def outdated_context_ok(text: str, hit: Hit) -> bool:
         return False
     if after and after in entry.get("not_followed_by", ""):
         return False
+    if re.match(r"[（(](?:原|旧)", text[hit.end : hit.end + 3]):
+        return False  # 临川市国土资源局（原网站）: labelled as the former body
     return not quoted(text, hit.start)
 
 
