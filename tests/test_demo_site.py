@@ -233,10 +233,14 @@ def test_every_expected_path_exists_or_fails_as_planted(demo, walk):
             assert status == 200 and "页面不存在" in body.decode()
         elif rule == "links.blocked":
             assert fetch.get(url)[0] in (403, 429)
+        elif rule.startswith("privacy.") and url != e["page"]:  # an attachment, not a page
+            assert fetch.get(url)[0] == 200, e["id"]
         else:
             assert url in pages, (e["id"], url)
     for url in exp.clean_pages(demo):
         assert url in pages, url
+    for quiet in exp.quiet_pages(demo):
+        assert quiet["page"] in pages, quiet
 
 
 def test_planted_page_defects_are_in_the_html(demo, walk):

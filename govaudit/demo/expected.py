@@ -94,6 +94,11 @@ def clean_pages(demo: Any) -> list[str]:
     return [resolve(p, demo) for p in load_expected()["clean_pages"]]  # type: ignore[misc]
 
 
+def quiet_pages(demo: Any) -> list[dict[str, Any]]:
+    """Pages on which the listed plugins must report nothing (e.g. a masked 公示 list)."""
+    return [dict(q, page=resolve(q["page"], demo)) for q in load_expected().get("quiet_pages", [])]
+
+
 def host_checks(demo: Any) -> list[dict[str, Any]]:
     """Auxiliary hosts to audit on their own, and the ipv6 rule each must trigger."""
     out = []

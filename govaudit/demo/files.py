@@ -85,16 +85,26 @@ def docx(text: str = "临川市自然资源和规划局 附件") -> bytes:
     return buf.getvalue()
 
 
+#: A 公示 roster published with a full 身份证号码 and mobile (the demo's planted leak, P01/P02).
+#: Generated numbers: a valid GB 11643 check digit on 361002 (临川区), not a real person's.
+ROSTER = (
+    ("序号", "姓名", "身份证号码", "联系电话", "作品名称"),
+    ("1", "黄志明", "361002198506121232", "13907941234", "山水临川 国土之美"),
+    ("2", "吴丽萍", "361002197903054569", "15879415678", "守护耕地红线"),
+)
+SPECIAL = {"/uploads/tzgg/huojiang-mingdan.xlsx": ("获奖名单", ROSTER)}
+
+
 @cache
-def xlsx(title: str = "预算表") -> bytes:
+def xlsx(title: str = "预算表", rows: tuple[tuple[object, ...], ...] | None = None) -> bytes:
     """A small spreadsheet (SpreadsheetML written by hand: no openpyxl import at start-up)."""
     from xml.sax.saxutils import escape
 
-    rows = [
+    rows = rows or (
         ("科目", "金额（万元）"),
         ("一般公共服务支出", 1234.5),
         ("自然资源海洋气象等支出", 5678.9),
-    ]
+    )
 
     def cell(ref: str, value: object) -> str:
         if isinstance(value, int | float):
@@ -103,7 +113,7 @@ def xlsx(title: str = "预算表") -> bytes:
 
     sheet_rows = "".join(
         f'<row r="{i}">'
-        + "".join(cell(f"{col}{i}", v) for col, v in zip("AB", row, strict=True))
+        + "".join(cell(f"{col}{i}", v) for col, v in zip("ABCDEFGH", row, strict=False))
         + "</row>"
         for i, row in enumerate(rows, 1)
     )
@@ -172,6 +182,9 @@ CONTENT_TYPES = {
 def attachment(path: str) -> tuple[bytes, str]:
     """Bytes and content type for an attachment path, by its extension."""
     ext = path[path.rfind(".") :].lower()
+    if path in SPECIAL:
+        title, rows = SPECIAL[path]
+        return xlsx(title, rows), CONTENT_TYPES[ext]
     maker = {".pdf": pdf, ".docx": docx, ".xlsx": xlsx, ".zip": zip_archive, ".png": png}
     if ext not in maker:
         raise KeyError(path)

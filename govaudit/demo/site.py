@@ -89,6 +89,7 @@ class DemoContent(SitePages):
             "/uploads/czyjs/bmjs.xlsx",
             "/uploads/czyjs/bmjs-shuoming.docx",
             "/uploads/czyjs/bmys.xlsx",
+            "/uploads/tzgg/huojiang-mingdan.xlsx",
             "/uploads/xzzf/xuke-qingdan.zip",
             "/uploads/zwgk/shenqingbiao.docx",
             *(f"/uploads/yjzj/{k}.docx" for k in ("ok", "short", "no_feedback", "open")),

@@ -181,9 +181,26 @@ class BureauColumns:
         tzgg.entries[
             0
         ].body += '<p>附件：<a href="/uploads/tzgg/dzzh-fangzhi.pdf">地质灾害防治方案.pdf</a></p>'
+        # Planted for the text audits: a wording error in a page (W01), a 公示 roster attachment
+        # with a full ID number and mobile (P01, P02), and a masked list that must stay silent.
+        tzgg.entries[2].body += p(
+            "深入学习贯彻习近平近新时代中国特色社会主义思想，持续优化不动产登记营商环境。"
+        )
+        tzgg.entries[
+            3
+        ].body += '<p>附件：<a href="/uploads/tzgg/huojiang-mingdan.xlsx">获奖作者名单.xlsx</a></p>'
+        tzgg.entries[4].body += (
+            "<p>收费标准调整后首批办理人员名单（已隐去个人敏感信息）：</p><table>"
+            "<tr><th>姓名</th><th>身份证号码</th><th>联系电话</th></tr>"
+            "<tr><td>黄志明</td><td>3610**********1232</td><td>139****1234</td></tr>"
+            "<tr><td>吴丽萍</td><td>3610**********4569</td><td>158****5678</td></tr></table>"
+        )
         self.named |= {
             "tzgg_soft404_source": tzgg.entries[1].path,
             "tzgg_newest": tzgg.entries[0].path,
+            "tzgg_wording": tzgg.entries[2].path,
+            "tzgg_roster": tzgg.entries[3].path,
+            "tzgg_masked": tzgg.entries[4].path,
         }
         self.publish(tzgg)
 
