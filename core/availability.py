@@ -39,18 +39,21 @@ def probe_homepage(
     timeout: float = 15.0,
     verify_tls: bool = True,
     now: datetime | None = None,
+    fetcher: FamilyFetcher | None = None,
 ) -> Probe:
     """One GET of ``url`` (redirects followed) that must answer below 400 within ``timeout``
-    seconds. Never raises: every failure is a typed outcome (timeout, DNS, TLS, refused …)."""
+    seconds. Never raises: every failure is a typed outcome (timeout, DNS, TLS, refused …).
+    A ``fetcher`` from :func:`probe_fetcher` may be reused from probe to probe."""
     at = now or datetime.now()
     start = time.perf_counter()
     try:
         resolver = Resolver(dns, timeout=min(timeout, 10.0))  # fresh: no cached answers
         host = urlsplit(url).hostname or ""
         family = 4 if resolver.lookup(host, 4).addresses else 6
-        fetcher = FamilyFetcher(
-            resolver, timeout=timeout, verify_tls=verify_tls, max_body=65_536, max_redirects=5
-        )
+        if fetcher is None:
+            fetcher = probe_fetcher(resolver, timeout, verify_tls)
+        else:
+            fetcher.forget(resolver)
         result = fetcher.fetch(url, family)
         status = result.status
     except Exception as exc:  # a probe never takes the service down
@@ -60,6 +63,12 @@ def probe_homepage(
         status = LinkStatus(StatusKind.TIMEOUT, detail=f"answered after {elapsed:.0f} ms")
     ok = status.kind is StatusKind.OK and (status.code or 0) < 400
     return Probe(at, ok, status.kind, status.code, elapsed, status.detail[:300])
+
+
+def probe_fetcher(resolver: Resolver, timeout: float, verify_tls: bool = True) -> FamilyFetcher:
+    return FamilyFetcher(
+        resolver, timeout=timeout, verify_tls=verify_tls, max_body=65_536, max_redirects=5
+    )
 
 
 @dataclass

@@ -283,6 +283,17 @@ class FamilyFetcher:
         self._timeouts: dict[tuple[str, int], int] = {}
 
     # ---- public -----------------------------------------------------------------
+    def forget(self, resolver: Resolver | None = None) -> None:
+        """Drop every remembered answer (a monitor probing the same URL again and again
+        keeps one fetcher: building its TLS contexts costs ~150 ms of CPU)."""
+        with self._lock:
+            self._hops.clear()
+            self._results.clear()
+            self._dead.clear()
+            self._timeouts.clear()
+        if resolver is not None:
+            self.resolver = resolver
+
     def fetch(self, url: str, family: int, keep_body: bool = False) -> HttpResult:
         """GET ``url`` over ``family`` (4 or 6), following redirects over the same family.
 

@@ -16,8 +16,10 @@ from typing import Any
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.triggers.interval import IntervalTrigger
 
-from core.availability import Outage, Probe, probe_homepage
+from core.availability import Outage, Probe, probe_fetcher, probe_homepage
 from core.config import Config
+from core.dns import Resolver
+from core.netprobe import FamilyFetcher
 from reports import availability as avail
 from reports import mail
 from reports.mail import alerts
@@ -39,6 +41,7 @@ class ProbeMonitor:
         self.config = config
         self.sites = list(sites if sites is not None else [config.homepage])
         self._locks = {site: threading.Lock() for site in self.sites}
+        self._fetchers: dict[str, FamilyFetcher] = {}  # one per site: TLS contexts are costly
         avail.ensure_probes(store)
         mail.ensure_outbox(store)
 
@@ -46,8 +49,16 @@ class ProbeMonitor:
         """One probe of ``site``: stored, then the alert state looked at."""
         opts = self.config.availability
         with self._locks.setdefault(site, threading.Lock()):
+            fetcher = self._fetchers.get(site)
+            if fetcher is None:
+                verify = self.config.crawl.verify_tls
+                fetcher = self._fetchers[site] = probe_fetcher(Resolver(), opts.timeout, verify)
             p = probe_homepage(
-                site, self.config.dns, timeout=opts.timeout, verify_tls=self.config.crawl.verify_tls
+                site,
+                self.config.dns,
+                timeout=opts.timeout,
+                verify_tls=self.config.crawl.verify_tls,
+                fetcher=fetcher,
             )
             avail.record_probe(self.store, site, p)
             (log.debug if p.ok else log.warning)(
@@ -66,9 +77,11 @@ class ProbeMonitor:
     def alert(self, site: str) -> str | None:
         """Queue (and send) the down or back mail the probe log calls for; returns its kind."""
         n = self.config.availability.alert_after
-        recent = avail.latest_probes(self.store, site, MAX_STREAK)
-        if not recent:
+        recent = avail.latest_probes(self.store, site, n + 1)  # enough for the usual case
+        if not recent or (recent[0].ok and all(p.ok for p in recent[1:2])):
             return None
+        if all(not p.ok for p in recent[1:]):  # an outage may be longer: read back to its start
+            recent = avail.latest_probes(self.store, site, MAX_STREAK)
         last = recent[0]
         if last.ok:
             streak = _failures_before(recent[1:])

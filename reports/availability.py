@@ -47,8 +47,13 @@ probes = Table(
 )
 
 
+_READY: set[int] = set()  # engines whose probes table exists (create_all costs queries)
+
+
 def ensure_probes(store: Store) -> None:
-    create_schema(store.engine, availability_metadata)
+    if id(store.engine) not in _READY:
+        create_schema(store.engine, availability_metadata)
+        _READY.add(id(store.engine))
 
 
 def record_probe(store: Store, site: str, probe: Probe) -> None:

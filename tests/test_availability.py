@@ -221,6 +221,7 @@ def check_log_and_audit(tmp_path, cfg, store, site, home, sink, smtp_port) -> No
             StatusKind.OK: "u",
             StatusKind.TIMEOUT: "t",
             StatusKind.CONNECTION_REFUSED: "r",
+            StatusKind.CONNECTION_RESET: "r",  # a probe caught while the socket closes
             StatusKind.HTTP_ERROR: "e",
         }[p.kind]
         for p in log
