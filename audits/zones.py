@@ -383,7 +383,10 @@ def classify(
         own = zone
         if s is not None and zone != FOOTER:
             at_end = trailing(s)
-            own = _decide(el, tag, s, zone, base, title, chrome if use_chrome else None, at_end)
+            followed = total - s.end >= 0.1 * total
+            own = _decide(
+                el, tag, s, zone, base, title, chrome if use_chrome else None, at_end, followed
+            )
             if own is None:
                 own = zone
                 if s.marks:
@@ -458,6 +461,7 @@ def _decide(
     title: str,
     chrome: SiteChrome | None,
     at_end: bool,
+    followed: bool = True,
 ) -> str | None:
     """A zone decided by this element itself (landmark, shape, chrome), or None."""
     hint = _hint(el)
@@ -486,7 +490,8 @@ def _decide(
         return None
     if hint == NAV and _link_dense(s, 1):
         return NAV
-    if hint == HEADER and s.start <= 40 and s.dates <= 1:
+    # the first block of the page, with the content after it (a mega menu may show news)
+    if hint == HEADER and s.start <= 40 and followed and (s.dates <= 1 or s.headings == 0):
         return HEADER
     if (
         hint == FOOTER

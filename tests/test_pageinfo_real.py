@@ -197,3 +197,13 @@ def test_an_index_page_keeps_its_link_list_as_content():
     home = parse(HD)
     sitemap = [a for a in home.anchors if a.text == "政府信息公开"]
     assert sitemap and all(a.zone == NAV for a in sitemap)
+
+
+def test_a_mega_menu_at_the_top_is_not_the_article():
+    """nfra: ``<div class="header-container"><div class="nav">…<div class="nav-panel">``
+    holds the site's mega menu, with dated news items; it is the first block of the page
+    and the article follows it, so its text is not the article's."""
+    info = parse(NFRA)
+    assert info.body_length < 1500
+    assert "王泽平" not in info.main_text  # a news title of the menu
+    assert info.pubdate == date(2025, 6, 3)
