@@ -329,9 +329,9 @@ class ColumnsAudit(AuditPlugin):
         check = self.ctx.snapshot.check(url)
         if check is not None and not check.status.is_ok:
             return f"政府信息公开栏目页面未抓取（链接失效：{check.status.describe()}）"
-        stored = self.info(url)
-        if stored is not None:
-            return f"政府信息公开栏目页面未抓取（链接失效：HTTP {stored.status}）"
+        stored = self.ctx.snapshot.page(url)
+        if stored is not None and not 200 <= stored.status_code < 400:
+            return f"政府信息公开栏目页面未抓取（链接失效：HTTP {stored.status_code}）"
         host = (urlsplit(url).hostname or "").lower()
         crawled = {(urlsplit(k).hostname or "").lower() for k in self.infos}
         if host not in crawled:
@@ -507,10 +507,12 @@ class ColumnsAudit(AuditPlugin):
 
 
 def _match(accepted: list[str], names: set[str]) -> str | None:
-    """The name on the site under which a required column appears: a name equal to one of
-    the accepted names first, else the shortest name containing one (平潭政策解读)."""
+    """The name on the site under which a required column appears, trying the accepted names
+    in order: the name itself, else the shortest name containing it (平潭政策解读)."""
     for wanted in accepted:
         if wanted in names:
             return wanted
-    hits = [n for n in names for wanted in accepted if wanted in n]
-    return min(hits, key=lambda n: (len(n), n)) if hits else None
+        hits = [n for n in names if wanted in n]
+        if hits:
+            return min(hits, key=lambda n: (len(n), n))
+    return None
