@@ -89,7 +89,7 @@ def compact(text: str | None) -> str:
     return _SPACE.sub("", (text or "").replace("\xa0", "").replace("\u3000", ""))
 
 
-@dataclass
+@dataclass(slots=True)
 class _Stats:
     text: int = 0  # visible characters, whitespace removed
     link_text: int = 0  # of which inside <a>
@@ -102,6 +102,10 @@ class _Stats:
     long_run: int = 0  # longest text piece outside links
     start: int = 0  # offset of the first character in the page's visible text
     end: int = 0
+    small: str | None = None  # the visible text, whitespace removed, when ≤ _SMALL characters
+
+
+_SMALL = 200
 
 
 def _tag(el: etree._Element) -> str:
@@ -111,40 +115,46 @@ def _tag(el: etree._Element) -> str:
 def _stats(root: etree._Element) -> dict[etree._Element, _Stats]:
     """Per element: text, link text, links, dates … of its subtree, with document offsets."""
     out: dict[etree._Element, _Stats] = {}
+    pieces: dict[etree._Element, list[str] | None] = {}
     offset = 0
     stack: list[tuple[bool, etree._Element, bool]] = [(False, root, False)]
     while stack:
         done, el, in_link = stack.pop()
+        parent = el.getparent()
+        p = out.get(parent) if parent is not None else None
         if done:
             s = out[el]
             s.end = offset
-            parent = el.getparent()
-            # the element's text and tail pieces were added to it as they were read;
-            # push totals up to the parent
-            if parent is not None and parent in out:
-                p = out[parent]
-                for name in (
-                    "text",
-                    "link_text",
-                    "links",
-                    "short_links",
-                    "dates",
-                    "identity",
-                    "marks",
-                ):
-                    setattr(p, name, getattr(p, name) + getattr(s, name))
+            mine = pieces.pop(el)
+            if mine is not None and s.text <= _SMALL:
+                s.small = "".join(mine)
+            if p is not None:
+                p.text += s.text
+                p.link_text += s.link_text
+                p.links += s.links
+                p.short_links += s.short_links
+                p.dates += s.dates
+                p.identity += s.identity
+                p.marks += s.marks
                 p.headings += s.headings
-                p.long_run = max(p.long_run, s.long_run)
-            if el.tail and parent is not None and parent in out:
-                offset = _add_text(out[parent], el.tail, in_link, offset)
+                if s.long_run > p.long_run:
+                    p.long_run = s.long_run
+                theirs = pieces[parent]
+                if theirs is not None:
+                    if s.small is None:
+                        pieces[parent] = None
+                    else:
+                        theirs.append(s.small)
+                if el.tail:
+                    offset = _add_text(p, el.tail, in_link, offset, pieces, parent)
             continue
         tag = _tag(el)
         if not tag or tag in SKIP_TAGS:
-            parent = el.getparent()
-            if el.tail and parent is not None and parent in out:
-                offset = _add_text(out[parent], el.tail, in_link, offset)
+            if el.tail and p is not None:
+                offset = _add_text(p, el.tail, in_link, offset, pieces, parent)
             continue
         s = out[el] = _Stats(start=offset)
+        pieces[el] = []
         is_link = tag == "a" and el.get("href") is not None
         if is_link:
             s.links = 1
@@ -154,23 +164,39 @@ def _stats(root: etree._Element) -> dict[etree._Element, _Stats]:
             s.headings = 1
         stack.append((True, el, in_link))
         if el.text:
-            offset = _add_text(s, el.text, in_link or is_link, offset)
+            offset = _add_text(s, el.text, in_link or is_link, offset, pieces, el)
         for child in reversed(el):
             stack.append((False, child, in_link or is_link))
     return out
 
 
-def _add_text(s: _Stats, text: str, in_link: bool, offset: int) -> int:
+def _add_text(
+    s: _Stats,
+    text: str,
+    in_link: bool,
+    offset: int,
+    pieces: dict[etree._Element, list[str] | None],
+    owner: etree._Element,
+) -> int:
     piece = compact(text)
     if not piece:
         return offset
     s.text += len(piece)
+    mine = pieces.get(owner)
+    if mine is not None:
+        if s.text > _SMALL:
+            pieces[owner] = None
+        else:
+            mine.append(piece)
     if in_link:
         s.link_text += len(piece)
-    else:
-        s.long_run = max(s.long_run, len(piece))
-    s.dates += len(_DATE.findall(piece))
-    s.identity += len(_IDENTITY.findall(piece))
+    elif len(piece) > s.long_run:
+        s.long_run = len(piece)
+    if any(c.isdigit() for c in piece):
+        s.dates += len(_DATE.findall(piece))
+        s.identity += len(_IDENTITY.findall(piece))
+    elif len(piece) >= 2:
+        s.identity += len(_IDENTITY.findall(piece))
     s.marks += len(_EMPTY.findall(piece))
     return offset + len(piece)
 
@@ -232,7 +258,12 @@ def _is_crumb(el: etree._Element, s: _Stats, title: str, hinted: bool) -> bool:
     """A short chain of links (首页 > 栏目 > …) or a short text after 当前位置."""
     if s.links > 9 or s.text > 160 or s.dates > 1 or s.headings or s.text == 0:
         return False
-    text = compact("".join(_TEXT(el)))
+    # cheap screen first (most small blocks are neither): 位置 near the start, or two
+    # links of which the first goes home
+    text = s.small or ""
+    if "位置" not in text[:30] and not hinted:
+        if s.links < 2 or not any(text.startswith(h) for h in _HOME):
+            return False
     prefix = bool(_CRUMB_PREFIX.match(text[:16])) and "位置" in text[:16]
     if not s.links and not prefix:
         return False
@@ -249,14 +280,16 @@ def _is_crumb(el: etree._Element, s: _Stats, title: str, hinted: bool) -> bool:
     home = parts[0] in _HOME or (bool(links) and links[0] in _HOME)
     if not home or len(links) < 2:
         return False
-    seps = len(re.findall(r">|＞|»|›|→|/", "".join(_TEXT(el)).replace("//", "")))
+    seps = len(re.findall(r">|＞|»|›|→|/", text.replace("//", "")))
     return seps >= len(links) - 1 or (bool(title) and parts[-1] in compact(title))
 
 
 def _is_pager(el: etree._Element, s: _Stats) -> bool:
     if s.links < 1 or s.text > 200 or s.text == 0:
         return False
-    text = compact("".join(_TEXT(el)))
+    text = s.small or ""
+    if not _PAGER_KEY.search(text) and sum(c.isdigit() for c in text) < 2:
+        return False
     labels = [compact(a.text_content()) for a in el.iter("a") if a.get("href") is not None]
     if not _PAGER_KEY.search(text) and sum(t.isdigit() for t in labels) < 2:
         return False
@@ -288,9 +321,6 @@ def link_signature(el: etree._Element, base: str) -> frozenset[str] | None:
     return frozenset(hrefs) if len(hrefs) >= 3 else None
 
 
-_TEXT = etree.XPath(
-    ".//text()[not(ancestor::script or ancestor::style or ancestor::noscript or ancestor::template)]"
-)
 _BLOCKS = ("div", "ul", "ol", "nav", "header", "footer", "table", "section", "aside", "dl", "p")
 
 

@@ -53,6 +53,7 @@ _TEMPLATE_ATTRS = (
     "v-for",
     "x-for",
 )
+_TEMPLATES = etree.XPath("//*[" + " or ".join(f"@{a}" for a in _TEMPLATE_ATTRS) + "]")
 _TEMPLATED_HREF = ("ms-attr-href", "ms-href", "ng-href", ":href", "v-bind:href", "x-bind:href")
 _DATE = re.compile(r"(?:19|20)\d{2}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}")
 _LOADING = re.compile(r"^(?:加载中|正在加载|数据加载中|loading)[.。…]*$", re.I)
@@ -127,13 +128,18 @@ def script_list_containers(root: etree._Element) -> list[etree._Element]:
 
     ids: dict[str, etree._Element] = {}
     classes: dict[str, list[etree._Element]] = {}
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if el.get("id"):
-            ids.setdefault(el.get("id"), el)
-        for c in (el.get("class") or "").split():
-            classes.setdefault(c, []).append(el)
+
+    def index() -> None:
+        if ids or classes:
+            return
+        for el in root.iter():
+            if not isinstance(el.tag, str):
+                continue
+            if el.get("id"):
+                ids.setdefault(el.get("id"), el)
+            for c in (el.get("class") or "").split():
+                classes.setdefault(c, []).append(el)
+
     for script in root.iter("script"):
         if script.get("src"):
             continue
@@ -141,6 +147,7 @@ def script_list_containers(root: etree._Element) -> list[etree._Element]:
         if not body.strip():
             continue
         if _WRITES.search(body) and _ROWS.search(body):
+            index()
             for m in _TARGETS.finditer(body):
                 name = next(g for g in m.groups() if g)
                 if name.startswith("#"):
@@ -169,9 +176,7 @@ def script_list_containers(root: etree._Element) -> list[etree._Element]:
             parent = script.getparent()
             if parent is not None and _empty(parent):
                 add(parent)
-    for el in root.iter():
-        if not isinstance(el.tag, str) or not any(el.get(a) is not None for a in _TEMPLATE_ATTRS):
-            continue
+    for el in _TEMPLATES(root):
         if any(anc.get(a) is not None for anc in el.iterancestors() for a in _TEMPLATE_ATTRS):
             continue  # the outer template decides
         if _is_row_template(el) and _empty(el) and not _rendered_around(el):
