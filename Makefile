@@ -25,11 +25,12 @@ chromium:
 	fi
 	@test -x $(CHROMIUM) || { echo "chromium not installed at $(CHROMIUM)"; exit 1; }
 
-# Debian's antiword (and catdoc as its fallback) read old Word .doc attachments.
+# Debian's antiword (and catdoc as its fallback) read old Word .doc attachments; poppler's
+# pdftotext reads PDFs (pypdf is the fallback).
 doctools:
-	@if ! command -v antiword >/dev/null || ! command -v catdoc >/dev/null; then \
-	  echo "installing antiword and catdoc (apt-get)"; \
-	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq antiword catdoc >/dev/null; \
+	@if ! command -v antiword >/dev/null || ! command -v catdoc >/dev/null || ! command -v pdftotext >/dev/null; then \
+	  echo "installing antiword, catdoc and poppler-utils (apt-get)"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq antiword catdoc poppler-utils >/dev/null; \
 	fi
 
 demo: install

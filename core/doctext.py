@@ -2,13 +2,15 @@
 
 Each piece keeps where it is (PDF page, sheet, paragraph or cell) so findings can say so.
 Knows nothing of the network, the store or the audits; it reads a file on disk.
-Libraries: pypdf, python-docx, openpyxl (read-only), xlrd; DOC through Debian's antiword
-(catdoc when antiword fails on a file).
+Readers: PDF through Debian's pdftotext (poppler; pypdf when it is missing or fails),
+python-docx, openpyxl (read-only), xlrd; DOC through Debian's antiword (catdoc when
+antiword fails on a file).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import shutil
 import subprocess
 import time
@@ -159,7 +161,41 @@ def _zip_kind(path: Path) -> str | None:
     return None
 
 
+_GAPS = re.compile(r"[ \u3000]{2,}")
+_INDENT = re.compile(r"(?m)^[ \u3000]+")
+
+
 def _pdf(path: Path, budget: _Budget, out: Extracted) -> Iterator[Piece]:
+    """pdftotext (C++, outside the GIL, ~5x faster than pypdf on CJK), else pypdf."""
+    exe = shutil.which("pdftotext")
+    if exe is not None:
+        left = max(1.0, budget.deadline - time.monotonic())
+        try:
+            done = subprocess.run(
+                [exe, "-layout", "-enc", "UTF-8", "-q", str(path), "-"],
+                capture_output=True,
+                timeout=left,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise _Stop(TIMEOUT, "pdftotext took too long") from exc
+        if done.returncode == 0:
+            pages = done.stdout.decode("utf-8", "replace").split("\f")
+            if pages and not pages[-1].strip():
+                pages.pop()  # pdftotext ends every page with a form feed
+            for number, page in enumerate(pages, 1):
+                # -layout keeps a table row on one line; its column gaps become tabs, as
+                # the cells of a sheet or a Word table are.
+                text = _GAPS.sub("\t", _INDENT.sub("", page))
+                budget.take(len(text))
+                yield Piece(f"第{number}页", text[: max(0, budget.left + len(text))])
+                if budget.full:
+                    return
+            return
+    yield from _pypdf(path, budget)
+
+
+def _pypdf(path: Path, budget: _Budget) -> Iterator[Piece]:
     from pypdf import PdfReader
 
     reader = PdfReader(str(path))

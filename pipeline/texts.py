@@ -121,16 +121,24 @@ def collect_texts(
     ):
         work = Path(tmp)
         results = pool.map(lambda t: _read_one(downloader, config, t[0], t[1], work), targets)
+        pending: list[TextPiece] = []
+        pending_chars = 0
         for pieces in results:
             stats.files += 1
             if pieces and pieces[0].status == OK:
                 stats.read += 1
             else:
                 stats.not_read += 1
-            stats.chars += sum(len(p.text) for p in pieces)
-            store.add_texts(run_id, pieces)
+            chars = sum(len(p.text) for p in pieces)
+            stats.chars += chars
+            pending += pieces
+            pending_chars += chars
+            if len(pending) >= 200 or pending_chars >= 4_000_000:  # one transaction per batch
+                store.add_texts(run_id, pending)
+                pending, pending_chars = [], 0
             if stats.files % 100 == 0:
                 progress(f"read {stats.files}/{len(targets)} attachments")
+        store.add_texts(run_id, pending)
     if stats.skipped:
         detail = f"{stats.skipped} attachment(s) beyond attachments.max_files = {limit}"
         store.add_texts(run_id, [TextPiece(LIMIT_URL, "", "", "", "", LIMIT_STATUS, detail)])

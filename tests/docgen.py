@@ -70,14 +70,26 @@ def make_pdf(pages: list[str]) -> bytes:
         _stream(cmap),
     ]
     for i, text in enumerate(pages):
-        ops = [b"BT /F1 10 Tf 12 TL 40 800 Td"]
-        for line in text.split("\n"):
-            hexed = "".join(f"{ord(c):04X}" for c in line).encode()
-            ops.append(b"<%s> Tj T*" % hexed)
-        ops.append(b"ET")
+        lines = text.split("\n")
+        # Table rows (cells split by tabs) are drawn as real PDFs draw them: each cell at
+        # its column's x position (every glyph is 10 pt wide at 10 pt: DW 1000).
+        widths: dict[int, int] = {}
+        for line in lines:
+            for c, cell in enumerate(line.split("\t")):
+                widths[c] = max(widths.get(c, 0), len(cell))
+        ops = []
+        y = 800
+        for line in lines:
+            x = 40
+            for c, cell in enumerate(line.split("\t")):
+                hexed = "".join(f"{ord(ch):04X}" for ch in cell).encode()
+                ops.append(b"BT /F1 10 Tf 1 0 0 1 %d %d Tm <%s> Tj ET" % (x, y, hexed))
+                x += widths[c] * 10 + 30
+            y -= 14
         objects.append(
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
-            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>" % (7 + 2 * i)
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d 842] "
+            b"/Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>"
+            % (max(595, x + 40), 7 + 2 * i)
         )
         objects.append(_stream(b"\n".join(ops)))
     return _pdf(objects)
@@ -264,6 +276,7 @@ def make_doc(text: str) -> bytes:
         + struct.pack("<H", 0)
     )
     word = fib.ljust(fc_text, b"\0") + encoded
-    word = word.ljust(max(4096, len(word)), b"\0")
+    # Whole sectors: catdoc reads a stream sector by sector and drops a partial last one.
+    word = word.ljust(max(4096, len(word) + (-len(word) % 512)), b"\0")
     table = clx.ljust(4096, b"\0")
     return _cfb({"WordDocument": word, "1Table": table})
