@@ -39,9 +39,21 @@ _RE_WIDGET_CODE = re.compile(
 _WIDGET_TAGS = ("script", "span", "img", "a", "div", "p", "input", "area", "iframe")
 
 
+_ORGAN = r"(?:委员会|人民政府|政府|办公室|办公厅|局|厅|委|部|署|院|中心|管委会)"
+
+
 def _footer_items() -> dict[str, list[str]]:
     return {
-        "主办单位": [r"主办单位", r"主办(?:方|机关|部门)", r"主办\s*[:：]", r"主\s*办\s*[:：]"],
+        "主办单位": [
+            r"主办单位",
+            r"主办(?:方|机关|部门)",
+            r"主办\s*[:：]",
+            r"主\s*办\s*[:：]",
+            # The organ named as the copyright holder names the sponsor (浙江省发改委's footer:
+            # "中国·浙江省发展和改革委员会 版权所有"); a bare "版权所有 ©2024" does not.
+            _ORGAN + r"\s*版权所有",
+            r"版权所有\s*[:：]?\s*(?:©|\(c\))?\s*[\u4e00-\u9fff·（）()]{2,30}?" + _ORGAN,
+        ],
         "ICP备案号": [r"ICP\s*备", r"ICP\s*证"],
         "公安机关备案号": [r"公网安备", r"公安备案", r"公安机关备案"],
         "联系方式": [r"电话", r"联系方式", r"联系我们", r"邮箱", r"E-?mail", r"Tel", r"传真"],

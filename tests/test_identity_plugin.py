@@ -81,3 +81,18 @@ def test_footer_written_by_a_script_is_not_judged(tmp_path):
     # the same page without the script is judged (and fails)
     pages["/js.html"] = pages["/js.html"].replace("<script src='/js/footer.js'></script>", "")
     assert by_rule(audit(tmp_path, pages, PLUGINS), "identity.footer_incomplete")
+
+
+def test_an_organ_named_as_copyright_holder_names_the_sponsor(tmp_path):
+    """浙江省发改委's footer (tests/real fgw.zj.gov.cn): "中国·浙江省发展和改革委员会 版权所有"
+    names the 主办单位 without the label; "Copyright ©2006-2026 版权所有" names no one."""
+    pages = good_site()
+    footer = FOOTER.replace(
+        "主办单位：临沂市自然资源和规划局", "中国·临沂市自然资源和规划局 版权所有"
+    )
+    pages["/e.html"] = layout("页面E", "<p>正文</p>", footer=footer)
+    assert not by_rule(audit(tmp_path, pages, PLUGINS), "identity.footer_incomplete")
+    bare = FOOTER.replace("主办单位：临沂市自然资源和规划局", "版权所有 ©2024 保留所有权利")
+    pages["/e.html"] = layout("页面E", "<p>正文</p>", footer=bare)
+    (f,) = by_rule(audit(tmp_path / "b", pages, PLUGINS), "identity.footer_incomplete")
+    assert f["evidence"]["missing"] == ["主办单位"]
