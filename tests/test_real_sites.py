@@ -31,13 +31,19 @@ def audits(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
         sites.stop()
 
 
+# Evidence keys that identify which finding an entry means (others describe it for people).
+MATCH_KEYS = ("target", "text", "column", "date", "year", "document_date", "published")
+
+
 def _evidence_ok(finding: dict, evidence: dict) -> bool:
-    """Each non-empty value the entry names appears in the finding (its url or evidence)."""
+    """Each identifying value the entry names appears in the finding (its url or evidence)."""
     seen = unquote(
         json.dumps([finding.get("url"), finding.get("evidence")], ensure_ascii=False, default=str)
     )
     return all(
-        unquote(str(v)) in seen for v in (evidence or {}).values() if v not in (None, "", [], {})
+        unquote(str(v)) in seen
+        for k, v in (evidence or {}).items()
+        if k in MATCH_KEYS and v not in (None, "", [], {})
     )
 
 
