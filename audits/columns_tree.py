@@ -88,7 +88,9 @@ class ColumnTree:
         for a in home.anchors:
             if a.zone in (MAIN, HEADER) and acceptable(a):
                 info = self.info(a.href)
-                if info is not None and (info.column_name or len(info.entries) >= 2):
+                if info is not None and (
+                    info.column_name or len(info.entries) >= 2 or info.empty_column
+                ):
                     add(compact(a.text), a.href, "首页")
         depth = 0
         while frontier and depth < 3:
