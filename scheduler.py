@@ -195,7 +195,7 @@ class Service:
         self.config_path = config_path.resolve()
         self.config = config
         self.data_dir = Path(config.data_dir).resolve()
-        self.store = Store.in_dir(self.data_dir)
+        self.store = Store.for_config(config)
         self.site = config.homepage
         self.scheduler = BackgroundScheduler(
             jobstores={
@@ -595,7 +595,7 @@ class ScheduleRow:
 def schedule_status(config: Config) -> tuple[int, bool, list[ScheduleRow], list[str]]:
     """(service pid, running?, each configured schedule, stored jobs no longer configured),
     read from the database without starting a scheduler."""
-    store = Store.in_dir(config.data_dir)
+    store = Store.for_config(config)
     entries = schedule_entries(config)
     jobs = stored_jobs(store)
     pid = 0

@@ -313,6 +313,70 @@ class ServeConfig(_Model):
     misfire_grace: int = 3600
 
 
+class WorkersConfig(_Model):
+    """[workers]: where ``executor = "celery"`` sends runs, and how workers take them."""
+
+    broker_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="Celery broker (Redis) the scheduler and workers share",
+    )
+    queue: str = Field("govaudit", description="Celery queue of the runs")
+    concurrency: int = Field(
+        0, ge=0, le=256, description="Runs at once per 'govaudit worker'; 0 = one per core"
+    )
+    visibility_timeout: float | None = Field(
+        None,
+        gt=0,
+        description="Seconds after which a run taken by a worker that never acknowledged it (the "
+        "worker died) is given to another worker; default serve.run_timeout + 600, and it must "
+        "exceed serve.run_timeout",
+    )
+
+
+SITE_SECTIONS = (
+    "site",
+    "crawl",
+    "dns",
+    "attachments",
+    "plugins",
+    "units",
+    "report",
+    "mail",
+    "schedule",
+    "availability",
+)
+
+
+class SiteEntry(BaseModel):
+    """One [[sites]] entry: a name, its URLs and any sections that differ from the top level."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(description="Short stable name, e.g. 'lcnr' (govaudit audit --site NAME)")
+    title: str = Field("", description="Site name shown in reports (default: site.name or name)")
+    urls: list[str] = Field(default_factory=list, description="Start URL(s), as site.urls")
+    site: dict[str, Any] = Field(default_factory=dict)
+    crawl: dict[str, Any] = Field(default_factory=dict)
+    dns: dict[str, Any] = Field(default_factory=dict)
+    attachments: dict[str, Any] = Field(default_factory=dict)
+    plugins: dict[str, Any] = Field(default_factory=dict)
+    units: dict[str, Any] = Field(default_factory=dict)
+    report: dict[str, Any] = Field(default_factory=dict)
+    mail: dict[str, Any] = Field(default_factory=dict)
+    schedule: list[dict[str, Any]] | None = None
+    availability: dict[str, Any] = Field(default_factory=dict)
+
+
+def _merged(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; anything else (lists too) in ``over`` replaces."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
 class AvailabilityConfig(_Model):
     """[availability]: the service's homepage probes and the 7-day figures (veto item)."""
 
@@ -355,7 +419,68 @@ class Config(_Model):
     schedule: list[ScheduleEntry] = Field(default_factory=list)
     serve: ServeConfig = Field(default_factory=ServeConfig)
     availability: AvailabilityConfig = Field(default_factory=AvailabilityConfig)
-    data_dir: str = Field("govaudit-data", description="Where the database and run artifacts live")
+    data_dir: str = Field(
+        "govaudit-data",
+        description="Where the database (SQLite) and run files live; with several machines, a "
+        "directory they share (NFS) so every report is where the web server looks",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the database, e.g. 'postgresql+psycopg://govaudit@db/"
+        "govaudit'; unset: SQLite in data_dir (embedded, no server)",
+    )
+    executor: Literal["local", "celery"] = Field(
+        "local",
+        description="Where scheduled runs execute: 'local' (a child process of 'govaudit serve') "
+        "or 'celery' (sent to 'govaudit worker' processes over [workers].broker_url)",
+    )
+    workers: WorkersConfig = Field(default_factory=WorkersConfig)
+    sites: list[SiteEntry] = Field(
+        default_factory=list,
+        description="[[sites]]: several sites in one config, each with name, urls and its own "
+        "site/units/schedule/mail/… tables over the top-level defaults",
+    )
+
+    @field_validator("sites")
+    @classmethod
+    def _check_sites(cls, value: list[SiteEntry]) -> list[SiteEntry]:
+        seen: set[str] = set()
+        for i, entry in enumerate(value):
+            name = entry.name.strip()
+            if not name or "/" in name:
+                raise ValueError(f"sites[{i}].name {entry.name!r}: give a short name without '/'")
+            if name in seen:
+                raise ValueError(f"sites[{i}].name {name!r} is used twice; names must differ")
+            seen.add(name)
+        return value
+
+    def site_names(self) -> list[str]:
+        return [s.name for s in self.sites]
+
+    def for_site(self, name: str | None) -> Config:
+        """The configuration of one [[sites]] entry: the top level with the entry over it.
+        ``None`` (or a config without [[sites]]) gives this config."""
+        if name is None:
+            return self
+        entry = next((s for s in self.sites if s.name == name), None)
+        if entry is None:
+            known = ", ".join(self.site_names()) or "none: the config has no [[sites]]"
+            raise ConfigError(f"--site {name!r}: no such [[sites]] entry (known: {known})")
+        base = self.model_dump(mode="python", exclude={"sites"})
+        over = entry.model_dump(
+            mode="python", exclude_unset=True, exclude={"name", "title", "urls"}
+        )
+        data = _merged(base, over)
+        if entry.urls:
+            data["site"]["urls"] = list(entry.urls)
+        data["site"]["name"] = entry.title or entry.site.get("name") or name
+        return config_from_dict(data, f"[[sites]] {name}")
+
+    def site_configs(self) -> dict[str | None, Config]:
+        """Every site this config audits: each [[sites]] entry by name, else {None: self}."""
+        if not self.sites:
+            return {None: self}
+        return {s.name: self.for_site(s.name) for s in self.sites}
 
     @property
     def homepage(self) -> str:
@@ -436,9 +561,23 @@ def _siblings(model_fields: dict[str, Any], loc: tuple[Any, ...]) -> list[str]:
 
 def config_from_dict(data: dict[str, Any], source: str = "config") -> Config:
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(_format_error(exc, source, data)) from None
+    vt = config.workers.visibility_timeout
+    if vt is not None and vt <= config.serve.run_timeout:
+        raise ConfigError(
+            f"{source}: workers.visibility_timeout ({vt:g} s) must exceed serve.run_timeout "
+            f"({config.serve.run_timeout:g} s), or a run still going would be given to a "
+            "second worker"
+        )
+    config.site_configs()  # each [[sites]] entry merged over the top level is valid too
+    return config
+
+
+def visibility_timeout(config: Config) -> float:
+    """Seconds before an unacknowledged run is redelivered (longer than any run may take)."""
+    return config.workers.visibility_timeout or config.serve.run_timeout + 600
 
 
 def load_config(path: str | Path | None) -> Config:

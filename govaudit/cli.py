@@ -140,7 +140,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     from reports.store import Store
 
     config = build_config(args)
-    store = Store.in_dir(config.data_dir)
+    store = Store.for_config(config)
     for gone in recover_interrupted_runs(store):
         print(f"run {gone}: its process no longer exists; marked failed", file=sys.stderr)
     for run in store.list_runs(limit=args.limit):
@@ -158,7 +158,7 @@ def cmd_availability(args: argparse.Namespace) -> int:
     from reports.store import Store
 
     config = build_config(args)
-    store = Store.in_dir(config.data_dir)
+    store = Store.for_config(config)
     sites = [args.site] if args.site else probed_sites(store)
     if not sites and config.site.urls:
         sites = [config.homepage]
@@ -211,7 +211,7 @@ def cmd_ignore(args: argparse.Namespace) -> int:
             print(f"govaudit: ignore: --until {args.until!r} is not YYYY-MM-DD", file=sys.stderr)
             return 2
     try:
-        decision, found = ignore_finding(Store.in_dir(config.data_dir), fingerprint, reason, until)
+        decision, found = ignore_finding(Store.for_config(config), fingerprint, reason, until)
     except DecisionError as exc:
         print(f"govaudit: ignore: {exc}", file=sys.stderr)
         return 2

@@ -60,7 +60,7 @@ def audit_site(
 
     progress = (lambda m: None) if quiet else _progress
     validate_plugin_options(config, plugins)
-    store = Store.in_dir(config.data_dir)
+    store = Store.for_config(config)
     for gone in recover_interrupted_runs(store):  # left 'running' by a process that died
         progress(f"run {gone} was left running by a process that no longer exists: marked failed")
     run_id = store.create_run(
@@ -145,10 +145,10 @@ def reaudit(
     today: date | None = None,
 ) -> RunOutcome:
     """Re-run plugins over a stored snapshot without crawling; a new run records the result."""
-    store = Store.in_dir(config.data_dir)
+    store = Store.for_config(config)
     src = store.get_run(source_run)
     if src is None:
-        raise CannotRun(f"no run {source_run} in {store.path}")
+        raise CannotRun(f"no run {source_run} in {store.location}")
     validate_plugin_options(config, plugins)
     run_id = store.create_run(
         site=src.site,

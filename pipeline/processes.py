@@ -17,7 +17,7 @@ from pathlib import Path
 import psutil
 from sqlalchemy import select
 
-from reports.store import Store, runs
+from reports.store import HOST, Store, runs
 
 log = logging.getLogger("govaudit.scheduler")
 
@@ -41,15 +41,38 @@ def process_alive(pid: int | None, started_at: datetime | None = None) -> bool:
         return False
 
 
+def local_run(host: str | None) -> bool:
+    """Was the run's process on this machine? (Rows from before hosts were recorded: yes.)"""
+    return host is None or host == HOST
+
+
+def run_alive(row: dict, run_timeout: float) -> bool:
+    """Is a ``running`` row's process still at work? On this machine: its pid lives. On
+    another: it started less than ``run_timeout`` ago (past that its own supervisor killed it,
+    and a worker that died cannot say so; Celery redelivers only after a longer
+    visibility timeout)."""
+    if local_run(row.get("host")):
+        return process_alive(row.get("pid"), row.get("started_at"))
+    started = row.get("started_at")
+    if started is None:
+        return False
+    age = datetime.now(UTC).timestamp() - _utc_ts(started)
+    return age < run_timeout
+
+
 def recover_interrupted_runs(store: Store) -> list[int]:
-    """Runs left ``running`` by a process that no longer exists → failed, with the reason."""
+    """Runs left ``running`` by a process of this machine that no longer exists → failed.
+
+    Runs of other machines (workers sharing a PostgreSQL database) are theirs to judge."""
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(runs.c.id, runs.c.pid, runs.c.started_at).where(runs.c.status == "running")
+            select(runs.c.id, runs.c.pid, runs.c.started_at, runs.c.host).where(
+                runs.c.status == "running"
+            )
         ).all()
     recovered = []
-    for run_id, pid, started_at in rows:
-        if process_alive(pid, started_at):
+    for run_id, pid, started_at, host in rows:
+        if not local_run(host) or process_alive(pid, started_at):
             continue
         store.finish_run(run_id, "failed")
         store.add_run_error(
@@ -65,14 +88,14 @@ def recover_interrupted_runs(store: Store) -> list[int]:
 
 
 def live_runs(store: Store, site: str) -> list[tuple[int, int]]:
-    """(run id, pid) of this site's runs whose process is still alive."""
+    """(run id, pid) of this site's runs on this machine whose process is still alive."""
     with store.engine.connect() as conn:
         rows = conn.execute(
-            select(runs.c.id, runs.c.pid, runs.c.started_at).where(
+            select(runs.c.id, runs.c.pid, runs.c.started_at, runs.c.host).where(
                 runs.c.status == "running", runs.c.site == site
             )
         ).all()
-    return [(r, p) for r, p, s in rows if process_alive(p, s)]
+    return [(r, p) for r, p, s, h in rows if local_run(h) and process_alive(p, s)]
 
 
 try:  # loaded in the parent: the forked child must not dlopen (other threads may hold locks)

@@ -45,10 +45,10 @@ def recheck(
 ) -> dict[str, Any]:
     """Crawl only the pages of ``parent_run``'s open findings (depth 0) in this process,
     re-run the plugins of the affected rules, and record a ``recheck`` run."""
-    store = Store.in_dir(config.data_dir)
+    store = Store.for_config(config)
     parent = store.run_row(parent_run)
     if parent is None:
-        raise RecheckError(f"no run {parent_run} in {store.path}")
+        raise RecheckError(f"no run {parent_run} in {store.location}")
     if parent["status"] != "succeeded":
         raise RecheckError(f"run {parent_run} did not succeed ({parent['status']})")
     as_of = today or date.today()
@@ -157,7 +157,7 @@ def recheck(
 def run_config(config: Config, run_id: int) -> Config:
     """The settings run ``run_id`` was made with (DNS overrides, timeouts, plugin options,
     unit map), keeping ``config``'s data directory; ``config`` when the run is unknown."""
-    row = Store.in_dir(config.data_dir).run_row(run_id)
+    row = Store.for_config(config).run_row(run_id)
     if row and row.get("config"):
         stored = dict(row["config"]) | {"data_dir": config.data_dir}
         return config_from_dict(stored, f"run {run_id}")

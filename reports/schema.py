@@ -1,5 +1,5 @@
 """The database schema: tables, column lists, the report order of findings, and the add-only
-migration of data directories made by older versions.
+migration of databases made by older versions (SQLite or PostgreSQL, read through the dialect).
 
 Knows nothing of what a run means; reports/store.py reads and writes through it.
 """
@@ -23,9 +23,11 @@ from sqlalchemy import (
     Text,
     case,
     func,
+    inspect,
+    text,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 metadata = MetaData()
 
@@ -47,7 +49,13 @@ runs = Table(
     Column("parent_run", Integer),  # for reaudit/recheck: the run whose snapshot was used
     Column("pid", Integer),  # the process doing the run (crash detection)
     Column("site_data", JSON),  # site-level figures from plugins (for the scorecard)
+    # Added for the distributed service (issue 15); add-only, see RUN_COLUMNS_ADDED.
+    Column("run_key", String),  # idempotency key of a scheduled run (one row per key)
+    Column("host", String),  # the machine whose process `pid` is
+    Column("summary", JSON),  # the dashboard's figures (score, verdict, veto, counts)
+    Index("ux_runs_run_key", "run_key", unique=True),
 )
+RUN_COLUMNS_ADDED = ["run_key", "host", "summary"]
 
 pages = Table(
     "pages",
@@ -234,35 +242,74 @@ CHECK_COLUMNS = [
 ]
 
 
+#: PostgreSQL advisory lock taken while creating or migrating the schema.
+SCHEMA_LOCK = 0x676F7661  # "gova"
+
+
+def _lost_race(exc: DBAPIError) -> bool:
+    """Another process created the same table, index or column first."""
+    text_ = str(exc).lower()
+    return any(
+        s in text_
+        for s in ("already exists", "duplicate column", "pg_type_typname_nsp_index", "duplicate")
+    )
+
+
 def create_schema(engine: Engine, meta: MetaData) -> None:
     """``create_all`` that tolerates another process creating the same tables at once.
 
+    PostgreSQL: under a transaction-scoped advisory lock, so processes take turns.
     SQLite's check-then-create is not atomic: two runs starting on a fresh data directory
     can both see a table missing; the loser gets "already exists" and simply checks again.
     """
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+            meta.create_all(conn)
+        return
     for attempt in range(5):
         try:
             meta.create_all(engine)
             return
-        except OperationalError as exc:
-            if "already exists" not in str(exc) or attempt == 4:
+        except DBAPIError as exc:
+            if not _lost_race(exc) or attempt == 4:
                 raise
             time.sleep(0.05 * (attempt + 1))
 
 
+def add_columns(conn: Connection, table: Table, names: list[str]) -> list[str]:
+    """Add the columns of ``table`` named in ``names`` that the database lacks (add-only);
+    returns those added. The column list comes from the dialect's inspector (SQLite's
+    ``PRAGMA table_info``, PostgreSQL's catalog)."""
+    have = {c["name"] for c in inspect(conn).get_columns(table.name)}
+    added = []
+    postgres = conn.dialect.name == "postgresql"
+    for name in names:
+        if name in have:
+            continue
+        kind = table.c[name].type.compile(dialect=conn.dialect)
+        exists = "IF NOT EXISTS " if postgres else ""  # SQLite has no such clause
+        try:
+            conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {exists}{name} {kind}")
+        except DBAPIError as exc:  # another process added it first (SQLite)
+            if not _lost_race(exc):
+                raise
+        added.append(name)
+    return added
+
+
 def migrate(engine: Engine) -> None:
-    """Bring a data directory made by an older govaudit up to this schema (add-only)."""
+    """Bring a database made by an older govaudit up to this schema (add-only).
+
+    Why not Alembic: every change so far only adds a column or an index, which an older
+    govaudit reading the same database ignores; an add-only step run on every open needs no
+    revision files, no stamp table and no separate upgrade command on a worker."""
     with engine.begin() as conn:
-        have = {row[1] for row in conn.exec_driver_sql("PRAGMA table_info(findings)")}
-        for name in TRACKING_COLUMNS:
-            if name not in have:
-                column = findings.c[name]
-                kind = column.type.compile(dialect=engine.dialect)
-                try:
-                    conn.exec_driver_sql(f"ALTER TABLE findings ADD COLUMN {name} {kind}")
-                except OperationalError as exc:  # another process added it first
-                    if "duplicate column" not in str(exc):
-                        raise
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK})
+        add_columns(conn, findings, TRACKING_COLUMNS)
+        add_columns(conn, runs, RUN_COLUMNS_ADDED)
         conn.exec_driver_sql(
             "CREATE INDEX IF NOT EXISTS ix_findings_run_fp ON findings (run_id, fingerprint)"
         )
+        conn.exec_driver_sql("CREATE UNIQUE INDEX IF NOT EXISTS ux_runs_run_key ON runs (run_key)")

@@ -1,8 +1,10 @@
-"""Storage of runs, pages, links, link checks and findings in one SQLite file.
+"""Storage of runs, pages, links, link checks and findings: one SQLite file (the embedded
+default) or a PostgreSQL database (``database_url``), the same through SQLAlchemy Core.
 
-SQLAlchemy Core (not the ORM): the crawler streams thousands of rows, and bulk
-inserts through Core keep memory flat. A run is ``running`` until ``finish_run``;
-a run that fails half-way is marked ``failed`` and never becomes "the last good run".
+Core (not the ORM): the crawler streams thousands of rows, and bulk inserts through Core
+keep memory flat. A run is ``running`` until ``finish_run``; a run that fails half-way is
+marked ``failed`` and never becomes "the last good run". SQLite pragmas (WAL …) only apply
+to SQLite.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import socket
 import sqlite3
 import threading
 import time
@@ -28,9 +31,11 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import IntegrityError
 
 from core.snapshot import Link, LinkCheck, Page, RunInfo, TextPiece
 from reports.schema import (
@@ -111,37 +116,88 @@ def utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-class Store:
-    """The database. One per data directory; safe to open from several processes."""
+HOST = socket.gethostname()
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.engine: Engine = create_engine(f"sqlite:///{self.path}", future=True)
+
+def database_url(value: str | Path) -> URL:
+    """A SQLAlchemy URL, or a file path meaning SQLite; ``postgresql://`` means psycopg 3."""
+    text_ = str(value)
+    if "://" not in text_:
+        return URL.create("sqlite", database=str(Path(text_)))
+    url = make_url(text_)
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    return url
+
+
+class Store:
+    """The database, and the directory of run files (reports, screenshots) beside it.
+
+    ``target`` is a SQLite file path or a SQLAlchemy URL (``postgresql+psycopg://…``); with a
+    URL, ``data_dir`` names the (shared) directory of run files. Safe to open from several
+    processes and, on PostgreSQL, from several machines."""
+
+    def __init__(self, target: str | Path, data_dir: str | Path | None = None) -> None:
+        self.url = database_url(target)
+        self.dialect = self.url.get_backend_name()  # sqlite | postgresql
+        if self.dialect == "sqlite":
+            self.path = Path(self.url.database or "govaudit.sqlite")
+            self._data_dir = Path(data_dir) if data_dir is not None else self.path.parent
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine: Engine = create_engine(self.url, future=True)
+        else:
+            if data_dir is None:
+                raise ValueError(f"{self.location}: a database server needs data_dir for run files")
+            self._data_dir = Path(data_dir)
+            self.path = self._data_dir
+            self.engine = create_engine(
+                self.url, future=True, pool_pre_ping=True, pool_size=4, max_overflow=8
+            )
         self._local = threading.local()
         _ENGINES.add(self.engine)
 
-        @event.listens_for(self.engine, "connect")
-        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA busy_timeout=30000")
-            _wal_mode(cur)
-            cur.execute("PRAGMA synchronous=NORMAL")
-            # Checkpoint the WAL every ~64 MB instead of every 4 MB: a crawl streams rows
-            # fast, and each checkpoint ends in an fsync of the database file.
-            cur.execute("PRAGMA wal_autocheckpoint=16000")
-            cur.close()
+        if self.dialect == "sqlite":
+
+            @event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA busy_timeout=30000")
+                _wal_mode(cur)
+                cur.execute("PRAGMA synchronous=NORMAL")
+                # Checkpoint the WAL every ~64 MB instead of every 4 MB: a crawl streams rows
+                # fast, and each checkpoint ends in an fsync of the database file.
+                cur.execute("PRAGMA wal_autocheckpoint=16000")
+                cur.close()
 
         create_schema(self.engine, metadata)
         migrate(self.engine)
 
     @classmethod
-    def in_dir(cls, data_dir: str | Path) -> Store:
+    def in_dir(cls, data_dir: str | Path, database_url: str | None = None) -> Store:
+        """The store of a data directory: its SQLite file, or ``database_url`` when set."""
+        if database_url:
+            return cls(database_url, data_dir=data_dir)
         return cls(Path(data_dir) / "govaudit.sqlite")
+
+    @classmethod
+    def for_config(cls, config: Any) -> Store:
+        """The store a configuration names (``database_url``, else ``<data_dir>/govaudit.sqlite``)."""
+        return cls.in_dir(config.data_dir, getattr(config, "database_url", None))
 
     @property
     def data_dir(self) -> Path:
-        return self.path.parent
+        return self._data_dir
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @property
+    def location(self) -> str:
+        """Where the database is, for messages (never with a password)."""
+        if self.dialect == "sqlite":
+            return str(self.url.database)
+        return self.url.render_as_string(hide_password=True)
 
     def run_dir(self, run_id: int) -> Path:
         """Per-run artifact directory (screenshots, reports)."""
@@ -158,6 +214,7 @@ class Store:
         kind: str = "audit",
         parent_run: int | None = None,
         pid: int | None = None,
+        run_key: str | None = None,
     ) -> int:
         with self.engine.begin() as conn:
             result = conn.execute(
@@ -172,10 +229,73 @@ class Store:
                     kind=kind,
                     parent_run=parent_run,
                     pid=pid,
+                    host=HOST,
                     site_data={},
+                    run_key=run_key,
                 )
             )
             return int(result.inserted_primary_key[0])
+
+    def run_by_key(self, run_key: str) -> dict[str, Any] | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(runs).where(runs.c.run_key == run_key)).mappings().first()
+        return dict(row) if row else None
+
+    def claim_run(
+        self,
+        run_key: str,
+        site: str,
+        config: dict[str, Any],
+        start_urls: list[str],
+        pid: int,
+        still_running: Any,
+    ) -> tuple[int, str]:
+        """The run row of ``run_key`` for this process: (id, "new" | "reused" | "done" | "busy").
+
+        A redelivered run (its worker died) finds its row: ``succeeded`` → "done", nothing to
+        do; still running in a live process (``still_running(row)``) → "busy"; otherwise
+        the row is emptied and taken over ("reused"), so a run key never has two rows."""
+        try:
+            run_id = self.create_run(site, config, start_urls, pid=pid, run_key=run_key)
+            return run_id, "new"
+        except IntegrityError:  # the unique index on run_key: the row exists
+            row = self.run_by_key(run_key)
+            if row is None:
+                raise
+        if row["status"] == "succeeded":
+            return int(row["id"]), "done"
+        if row["status"] == "running" and still_running(row):
+            return int(row["id"]), "busy"
+        run_id = int(row["id"])
+        with self.engine.begin() as conn:
+            for table in (pages, links, checks, texts, findings):
+                conn.execute(table.delete().where(table.c.run_id == run_id))
+            taken = conn.execute(
+                update(runs)
+                .where(runs.c.id == run_id, runs.c.pid == row["pid"], runs.c.host == row["host"])
+                .values(
+                    status="running",
+                    started_at=utcnow(),
+                    finished_at=None,
+                    pid=pid,
+                    host=HOST,
+                    config=config,
+                    pages_crawled=0,
+                    links_checked=0,
+                    plugins=[],
+                    site_data={},
+                    summary=None,
+                    errors=[
+                        *(row["errors"] or []),
+                        {
+                            "stage": "service",
+                            "error": f"redelivered: run taken over from {row['host']} "
+                            f"process {row['pid']} (status {row['status']})",
+                        },
+                    ],
+                )
+            ).rowcount
+        return run_id, ("reused" if taken else "busy")
 
     def update_run(self, run_id: int, **values: Any) -> None:
         with self.engine.begin() as conn:
@@ -221,7 +341,7 @@ class Store:
         return run_info(row) if row else None
 
     def last_good_run(self, site: str) -> RunInfo | None:
-        return self.previous_good_run(site, before=2**62)
+        return self.previous_good_run(site, before=2**31 - 1)  # int4: PostgreSQL
 
     def stale_running_runs(self) -> list[RunInfo]:
         with self.engine.connect() as conn:
@@ -247,7 +367,12 @@ class Store:
                 tuple(v if p is None else p(v) for p, v in zip(procs, row, strict=True))
                 for row in rows
             ]
-        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
+        mark = "?" if self.is_sqlite else "%s"  # the driver's own placeholder
+        if not self.is_sqlite:  # PostgreSQL refuses NUL in text; SQLite stored it
+            rows = [tuple(_no_nul(v) for v in row) for row in rows]
+        sql = (
+            f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join([mark] * len(cols))})"
+        )
         conn = getattr(self._local, "tx", None)
         if conn is not None:
             conn.exec_driver_sql(sql, rows)
@@ -260,6 +385,8 @@ class Store:
         the I/O without the GIL) while the audits and reports go on; join it when done."""
 
         def run() -> None:
+            if not self.is_sqlite:
+                return  # the server does its own checkpoints
             try:
                 with self.engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
@@ -345,10 +472,12 @@ class Store:
             for table in (pages, links, checks, texts):
                 cols = [c.name for c in table.columns if c.name not in ("id", "run_id")]
                 names = ", ".join(cols)
-                conn.exec_driver_sql(
-                    f"INSERT INTO {table.name} (run_id, {names}) "
-                    f"SELECT ?, {names} FROM {table.name} WHERE run_id = ?",
-                    (to_run, from_run),
+                conn.execute(
+                    text(
+                        f"INSERT INTO {table.name} (run_id, {names}) "
+                        f"SELECT :to_run, {names} FROM {table.name} WHERE run_id = :from_run"
+                    ),
+                    {"to_run": to_run, "from_run": from_run},
                 )
 
     def add_texts(self, run_id: int, items: Iterable[TextPiece]) -> None:
@@ -452,6 +581,10 @@ class Store:
                     select(func.count()).select_from(table).where(table.c.run_id == run_id)
                 ).scalar_one()
             )
+
+
+def _no_nul(value: Any) -> Any:
+    return value.replace("\x00", "") if isinstance(value, str) and "\x00" in value else value
 
 
 def dumps(value: Any) -> str:

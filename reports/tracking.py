@@ -319,7 +319,7 @@ def ignore_finding(
         found = conn.execute(q).first()
     if found is None:
         raise DecisionError(
-            f"no finding with fingerprint {fingerprint!r} in {store.path} "
+            f"no finding with fingerprint {fingerprint!r} in {store.location} "
             "(see findings.json or the 问题编号 column of 整改清单.xlsx)"
         )
     decision = store.add_decision(fingerprint, reason, until=until, site=found.site)

@@ -1,4 +1,8 @@
-"""The store, snapshots, reaudit, and third-party plugins found through entry points."""
+"""The store, snapshots, reaudit, and third-party plugins found through entry points.
+
+The store's tests run against both backends: the embedded SQLite and a real PostgreSQL
+server (tests/dbservers.py starts one on loopback).
+"""
 
 from __future__ import annotations
 
@@ -56,8 +60,9 @@ def _seed(store: Store, status: str = "succeeded") -> int:
     return run_id
 
 
-def test_snapshot_round_trip(tmp_path):
-    store = Store.in_dir(tmp_path)
+def test_snapshot_round_trip(backend):
+    url, data = backend
+    store = Store.in_dir(data, url)
     run_id = _seed(store)
     snap = store.snapshot(run_id)
     assert snap.homepage_url == HOME
@@ -76,8 +81,9 @@ def test_snapshot_round_trip(tmp_path):
     assert check.status.describe() == "HTTP错误 404"
 
 
-def test_failed_run_never_becomes_the_last_good_run(tmp_path):
-    store = Store.in_dir(tmp_path)
+def test_failed_run_never_becomes_the_last_good_run(backend):
+    url, data = backend
+    store = Store.in_dir(data, url)
     good = _seed(store)
     _seed(store, status="failed")
     running = store.create_run(HOME, {}, [HOME])
@@ -136,9 +142,19 @@ def _run(args, pythonpath, cwd):
     )
 
 
-def test_reaudit_with_thirdparty_plugins_and_a_raising_one(tmp_path, thirdparty):
-    data = tmp_path / "data"
-    run_id = _seed(Store.in_dir(data))
+def _db_args(url, data, tmp_path):
+    """--data-dir, and with a database URL a config naming it."""
+    if url is None:
+        return ["--data-dir", str(data)]
+    cfg = tmp_path / "db.toml"
+    cfg.write_text(f'data_dir = "{data}"\ndatabase_url = "{url}"\n', encoding="utf-8")
+    return ["--config", str(cfg)]
+
+
+def test_reaudit_with_thirdparty_plugins_and_a_raising_one(tmp_path, thirdparty, backend):
+    url, data = backend
+    run_id = _seed(Store.in_dir(data, url))
+    db = _db_args(url, data, tmp_path)
     listed = _run(["plugins"], thirdparty, tmp_path)
     assert "untitled.page" in listed.stdout and "raiser" in listed.stdout
 
@@ -149,8 +165,7 @@ def test_reaudit_with_thirdparty_plugins_and_a_raising_one(tmp_path, thirdparty)
             str(run_id),
             "--plugins",
             "raiser,untitled",
-            "--data-dir",
-            str(data),
+            *db,
             "--out",
             str(out),
         ],
@@ -179,8 +194,7 @@ def test_reaudit_with_thirdparty_plugins_and_a_raising_one(tmp_path, thirdparty)
             str(run_id),
             "--plugins",
             "untitled",
-            "--data-dir",
-            str(data),
+            *db,
             "--out",
             str(out),
         ],
@@ -198,18 +212,23 @@ def test_reaudit_of_unknown_run_exits_2(tmp_path, thirdparty):
     assert result.returncode == 2 and "no run 999" in result.stderr
 
 
-def test_runs_starting_together_on_a_fresh_data_dir_all_get_a_store(tmp_path):
+def test_runs_starting_together_on_a_fresh_data_dir_all_get_a_store(tmp_path, backend):
     """Several audits (or the scheduler and a manual run) may create the schema at once."""
+    url, _data = backend
     code = (
         "import sys; from reports.store import Store; from reports.mail import ensure_outbox;"
-        "s = Store.in_dir(sys.argv[1]); ensure_outbox(s); print(s.create_run('x', {}, []))"
+        "s = Store.in_dir(sys.argv[1], sys.argv[2] or None); ensure_outbox(s);"
+        "print(s.create_run('x', {}, []))"
     )
     ids: list[int] = []
     for attempt in range(3):
         data = tmp_path / f"data{attempt}"
+        db = ""
+        if url is not None:  # a fresh database each attempt, as a fresh data dir
+            db = url if attempt == 0 else _fresh_db(url)
         procs = [
             subprocess.Popen(
-                [sys.executable, "-c", code, str(data)],
+                [sys.executable, "-c", code, str(data), db],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 text=True,
@@ -221,3 +240,16 @@ def test_runs_starting_together_on_a_fresh_data_dir_all_get_a_store(tmp_path):
             assert proc.returncode == 0, err
             ids.append(int(out))
     assert sorted(ids) == sorted([1, 2, 3, 4, 5, 6] * 3)
+
+
+def _fresh_db(url: str) -> str:
+    import uuid
+
+    import psycopg
+
+    base, _, _name = url.rpartition("/")
+    name = "t_" + uuid.uuid4().hex[:12]
+    dsn = base.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return f"{base}/{name}"

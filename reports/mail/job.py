@@ -40,7 +40,7 @@ def pick_run(store: Store, config: Config, run: int | None) -> int:
     if run is not None:
         info = store.get_run(run)
         if info is None:
-            raise ConfigError(f"no run {run} in {store.path}")
+            raise ConfigError(f"no run {run} in {store.location}")
         if info.status != "succeeded":
             raise ConfigError(f"run {run} is {info.status}; only succeeded runs are mailed")
         return run
@@ -50,7 +50,7 @@ def pick_run(store: Store, config: Config, run: int | None) -> int:
     if good is None:
         good = next((r for r in store.list_runs(limit=200) if r.status == "succeeded"), None)
     if good is None:
-        raise ConfigError(f"no succeeded run in {store.path}; run 'govaudit audit' first")
+        raise ConfigError(f"no succeeded run in {store.location}; run 'govaudit audit' first")
     return good.id
 
 
@@ -59,7 +59,7 @@ def mail_run(config: Config, run: int | None, dry_run: bool, say: Callable[[str]
     as it happens (delivery waits between retries). Returns 0 when everything was
     delivered (or, dry, written without problems), 1 otherwise; raises ConfigError for a
     run that cannot be mailed and MailError when sending cannot start."""
-    store = Store.in_dir(config.data_dir)
+    store = Store.for_config(config)
     run_id = pick_run(store, config, run)
     dry = dry_run or config.mail.dry_run or not smtp_configured(config)
     plan = plan_run_mail(store, config, run_id)

@@ -5,6 +5,11 @@ row per Message-ID, so queueing a run twice queues nothing new. A row is claimed
 (``sending``) before it goes out and marked ``sent`` in one transaction as soon as the
 server accepted it. Only a crash in the instant between the server's acceptance and that
 commit can repeat a message — and then with the same Message-ID, which clients de-duplicate.
+Claims are safe across machines sharing one database: on PostgreSQL the due rows are
+locked with ``SELECT … FOR UPDATE SKIP LOCKED`` and marked ``sending`` in the same
+transaction (senders never wait for each other nor take the same row); on SQLite the
+conditional UPDATE under the database's write lock does the same. A claim records the
+sender's host, pid and time, so a sender that died is recognised from any machine.
 Knows how to send (smtp.py) but not how messages are planned or rendered.
 """
 
@@ -14,6 +19,7 @@ import os
 import smtplib
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -48,7 +54,8 @@ from reports.mail.smtp import (
     connect,
     smtp_password,
 )
-from reports.store import Store, create_schema, utcnow
+from reports.schema import add_columns
+from reports.store import HOST, Store, create_schema, utcnow
 
 outbox_metadata = MetaData()
 
@@ -71,13 +78,24 @@ outbox = Table(
     Column("created_at", DateTime),
     Column("sent_at", DateTime),
     Column("claimed_by", Integer),  # pid of the sender while status == sending
+    Column("claimed_host", String),  # … and its machine
+    Column("claimed_at", DateTime),  # … and when it claimed the row
 )
+CLAIM_COLUMNS_ADDED = ["claimed_host", "claimed_at"]
+#: A claim by another machine older than this is taken as its sender's death.
+STALE_CLAIM_SECONDS = 900
 
 _send_lock = threading.Lock()
+_READY: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
 def ensure_outbox(store: Store) -> None:
+    if store.engine in _READY:
+        return
     create_schema(store.engine, outbox_metadata)
+    with store.engine.begin() as conn:
+        add_columns(conn, outbox, CLAIM_COLUMNS_ADDED)
+    _READY.add(store.engine)
 
 
 def enqueue(store: Store, plan: MailPlan) -> list[int]:
@@ -141,16 +159,25 @@ def _pid_alive(pid: int | None) -> bool:
     return True
 
 
+def _claim_alive(pid: int | None, host: str | None, at: datetime | None) -> bool:
+    if host is None or host == HOST:
+        return pid == os.getpid() or _pid_alive(pid)
+    return at is not None and (utcnow() - at).total_seconds() < STALE_CLAIM_SECONDS
+
+
 def release_stale_claims(store: Store) -> int:
-    """Rows left ``sending`` by a sender that died go back to pending."""
+    """Rows left ``sending`` by a sender that died go back to pending: on this machine when
+    its pid is gone, on another when the claim is older than STALE_CLAIM_SECONDS."""
     ensure_outbox(store)
     released = 0
     with store.engine.begin() as conn:
         rows = conn.execute(
-            select(outbox.c.id, outbox.c.claimed_by).where(outbox.c.status == "sending")
+            select(
+                outbox.c.id, outbox.c.claimed_by, outbox.c.claimed_host, outbox.c.claimed_at
+            ).where(outbox.c.status == "sending")
         ).all()
-        for row_id, pid in rows:
-            if pid == os.getpid() or _pid_alive(pid):
+        for row_id, pid, host, at in rows:
+            if _claim_alive(pid, host, at):
                 continue
             conn.execute(
                 update(outbox)
@@ -216,20 +243,16 @@ def _send_due(
     smtp_password(config)  # a missing password variable stops here, before anything is claimed
     release_stale_claims(store)
     now = now or utcnow()
-    q = select(outbox).where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
-    if run_id is not None:
-        q = q.where(outbox.c.run_id == run_id)
-    with store.engine.connect() as conn:
-        rows = [dict(r) for r in conn.execute(q.order_by(outbox.c.id)).mappings()]
+    rows = claim_due(store, now, run_id)
     if not rows:
         return []
     results: list[Delivery] = []
     client: smtplib.SMTP | None = None
     connect_error = ""
+    done: set[int] = set()
     try:
         for row in rows:
-            if not _claim(store, row["id"]):
-                continue  # another sender took it
+            done.add(row["id"])
             delivery = Delivery(row["id"], row["unit"], list(row["recipients"]), "retry")
             delivery.attempts = row["attempts"] + 1
             try:
@@ -309,17 +332,41 @@ def _send_due(
     finally:
         if client is not None:
             _quit(client)
+        left = [r["id"] for r in rows if r["id"] not in done]
+        if left:  # a pass cut short gives back the rows it did not try
+            with store.engine.begin() as conn:
+                conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id.in_(left), outbox.c.status == "sending")
+                    .values(status="pending", claimed_by=None, claimed_host=None)
+                )
     return results
 
 
-def _claim(store: Store, row_id: int) -> bool:
+def claim_due(store: Store, now: datetime, run_id: int | None = None) -> list[dict[str, Any]]:
+    """Claim the due pending rows (of ``run_id``, or all) for this sender, in one transaction.
+
+    PostgreSQL: ``FOR UPDATE SKIP LOCKED`` — rows another sender is claiming are skipped,
+    not waited for. SQLite ignores the clause; there the conditional UPDATE (``status =
+    'pending'``) runs under the database's single write lock. Either way a row goes to
+    exactly one sender."""
+    q = select(outbox).where(outbox.c.status == "pending", outbox.c.next_attempt_at <= now)
+    if run_id is not None:
+        q = q.where(outbox.c.run_id == run_id)
+    q = q.order_by(outbox.c.id).with_for_update(skip_locked=True)
+    claimed: list[dict[str, Any]] = []
     with store.engine.begin() as conn:
-        result = conn.execute(
-            update(outbox)
-            .where(outbox.c.id == row_id, outbox.c.status == "pending")
-            .values(status="sending", claimed_by=os.getpid())
-        )
-        return bool(result.rowcount)
+        for row in [dict(r) for r in conn.execute(q).mappings()]:
+            result = conn.execute(
+                update(outbox)
+                .where(outbox.c.id == row["id"], outbox.c.status == "pending")
+                .values(
+                    status="sending", claimed_by=os.getpid(), claimed_host=HOST, claimed_at=utcnow()
+                )
+            )
+            if result.rowcount:
+                claimed.append(row)
+    return claimed
 
 
 def _finish(
@@ -337,6 +384,7 @@ def _finish(
         "attempts": attempts,
         "last_error": error or None,
         "claimed_by": None,
+        "claimed_host": None,
         "permanent": permanent,
     }
     if refused is not None:
