@@ -6,8 +6,10 @@ Reads the versioned dictionary audits/data/wording.json. Knows nothing of pages 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -15,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import ahocorasick
-from pypinyin import Style, lazy_pinyin
 
 DATA = Path(__file__).parent / "data" / "wording.json"
 
@@ -36,13 +37,36 @@ def source_text(key: str) -> str:
     return dictionary()["sources"].get(key, key)
 
 
+@lru_cache(maxsize=1)
+def _readings() -> dict[int, str]:
+    """pypinyin's character table (code point → "hé,hè,…") without its phrase dictionaries:
+    importing the package costs ~55 MB of memory, the table alone ~11 MB."""
+    spec = importlib.util.find_spec("pypinyin")
+    table = Path(spec.origin).parent / "pinyin_dict.py" if spec and spec.origin else None
+    if table is not None and table.exists():
+        loader = importlib.util.spec_from_file_location("_govaudit_pinyin_dict", table)
+        if loader is not None and loader.loader is not None:
+            module = importlib.util.module_from_spec(loader)
+            loader.loader.exec_module(module)
+            return module.pinyin_dict
+    from pypinyin.pinyin_dict import pinyin_dict  # the package's own import path
+
+    return pinyin_dict
+
+
 @lru_cache(maxsize=8192)
-def _pinyin(char: str) -> str:
-    return (lazy_pinyin(char, style=Style.NORMAL) or [""])[0]
+def _sounds(char: str) -> frozenset[str]:
+    """The toneless readings of one character (all of a polyphone's)."""
+    raw = _readings().get(ord(char), "")
+    plain = unicodedata.normalize("NFD", raw.replace("ü", "v"))
+    return frozenset(
+        "".join(c for c in r if not unicodedata.combining(c)) for r in plain.split(",") if r
+    )
 
 
 def same_sound(a: str, b: str) -> bool:
-    return a != b and bool(_CJK.match(a)) and bool(_CJK.match(b)) and _pinyin(a) == _pinyin(b)
+    """Two different characters that share a reading (和/合, 值/直): a pinyin-input slip."""
+    return a != b and bool(_sounds(a) & _sounds(b))
 
 
 @dataclass

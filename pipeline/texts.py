@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -94,6 +95,22 @@ def _read_one(
         path.unlink(missing_ok=True)
 
 
+def _bounded_map(
+    pool: ThreadPoolExecutor,
+    fn: Callable[[tuple[str, str]], list[TextPiece]],
+    items: list[tuple[str, str]],
+    window: int,
+) -> Iterator[list[TextPiece]]:
+    """``pool.map`` with at most ``window`` files in flight, so read texts never pile up."""
+    pending: deque[Future[list[TextPiece]]] = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
 def collect_texts(
     store: Store,
     run_id: int,
@@ -120,7 +137,12 @@ def collect_texts(
         ThreadPoolExecutor(config.attachments.workers) as pool,
     ):
         work = Path(tmp)
-        results = pool.map(lambda t: _read_one(downloader, config, t[0], t[1], work), targets)
+        results = _bounded_map(
+            pool,
+            lambda t: _read_one(downloader, config, t[0], t[1], work),
+            targets,
+            2 * config.attachments.workers,
+        )
         pending: list[TextPiece] = []
         pending_chars = 0
         for pieces in results:
