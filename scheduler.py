@@ -4,10 +4,12 @@
 ``<data_dir>/govaudit.sqlite``), so a restart keeps each job's next run time and a run missed
 while the service was down runs once if it is within ``serve.misfire_grace`` seconds.
 
-Each run is ``govaudit audit`` in a child process (Twisted's reactor cannot restart), in its
-own session, with a wall-clock limit (``serve.run_timeout``). The child records its run in the
-store; the service reads the outcome, kills the child's whole process tree on timeout and
-marks the run failed with the reason. At most one run per site at a time.
+The service decides *when*; an executor decides *where* (``executor``): ``local`` runs each
+audit as ``govaudit audit`` in a child process (pipeline/executors.py: Twisted's reactor cannot
+restart; a wall-clock limit, ``serve.run_timeout``), ``celery`` sends it to ``govaudit worker``
+processes (pipeline/celery_app.py). Each firing carries a run key, so a run delivered twice
+has one row. At most one run per site at a time; a config with ``[[sites]]`` has a schedule
+per site (job ids ``audit:<site>/<schedule>``).
 
 Crash safety:
 - the child gets SIGKILL when the service dies (PR_SET_PDEATHSIG), and the service writes a
@@ -21,15 +23,10 @@ Crash safety:
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
-import shutil
-import subprocess
-import sys
 import threading
 import time
-from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,18 +39,14 @@ from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import func, select
 
 from core.config import Config, ConfigError, ScheduleEntry
 from pipeline.availability import add_probe_jobs
-from pipeline.processes import (
-    _die_with_parent,
-    kill_tree,
-    live_runs,
-    process_alive,
-    recover_interrupted_runs,
-)
-from reports.store import Store, findings, runs
+from pipeline.executors import LocalExecutor, RunRequest, RunResult
+from pipeline.processes import live_runs, process_alive, recover_interrupted_runs
+from reports.store import Store
+
+__all__ = ["RunResult", "Service", "parse_cron", "schedule_entries", "schedule_status"]
 
 log = logging.getLogger("govaudit.scheduler")
 
@@ -69,7 +62,7 @@ _service: Service | None = None
 # ---- job functions (referenced as "scheduler:run_job"; must stay module-level) -----------
 
 
-def run_job(schedule: str, spec: dict[str, Any] | None = None) -> None:
+def run_job(schedule: str, spec: dict[str, Any] | None = None, site: str | None = None) -> None:
     """APScheduler job: one scheduled audit. ``spec`` is the schedule entry when it was
     registered (kept so a changed entry can be detected on restart)."""
     service = _service
@@ -155,7 +148,14 @@ def schedule_key(entry: ScheduleEntry, index: int) -> str:
 
 
 def schedule_entries(config: Config, timezone: Any = None) -> dict[str, tuple[ScheduleEntry, Any]]:
-    """Config's [[schedule]] entries by name, each with its trigger; ConfigError when invalid."""
+    """Config's [[schedule]] entries by name, each with its trigger; ConfigError when invalid.
+    With [[sites]], every site's schedules, named ``<site>/<schedule>``."""
+    if config.sites:
+        every: dict[str, tuple[ScheduleEntry, Any]] = {}
+        for name, site_config in config.site_configs().items():
+            for key, item in schedule_entries(site_config, timezone).items():
+                every[f"{name}/{key}"] = item
+        return every
     out: dict[str, tuple[ScheduleEntry, Any]] = {}
     for i, entry in enumerate(config.schedule):
         key = schedule_key(entry, i)
@@ -167,14 +167,6 @@ def schedule_entries(config: Config, timezone: Any = None) -> dict[str, tuple[Sc
             raise ConfigError(f"schedule[{i}].cron ({key}): {exc}") from None
         out[key] = (entry, trigger)
     return out
-
-
-@dataclass
-class RunResult:
-    run_id: int | None
-    status: str  # succeeded | failed | interrupted | skipped
-    exit_code: int | None = None
-    reason: str = ""
 
 
 def stop_grace() -> float:
@@ -196,13 +188,13 @@ class Service:
         self.config = config
         self.data_dir = Path(config.data_dir).resolve()
         self.store = Store.for_config(config)
-        self.site = config.homepage
+        self.site_configs = config.site_configs()  # {None: config} without [[sites]]
         self.scheduler = BackgroundScheduler(
             jobstores={
                 "default": SQLAlchemyJobStore(engine=self.store.engine, tablename=JOBS_TABLE),
                 "volatile": MemoryJobStore(),
             },
-            executors={"default": ThreadPoolExecutor(max_workers=max(2, len(config.schedule) + 1))},
+            executors={"default": ThreadPoolExecutor(max_workers=max(2, self._job_count() + 1))},
             job_defaults={
                 "coalesce": True,
                 "max_instances": 1,
@@ -210,11 +202,32 @@ class Service:
             },
         )
         self.entries = schedule_entries(config, self.scheduler.timezone)
-        self.site_lock = threading.Lock()
+        self.entry_site = {
+            key: (key.split("/", 1)[0] if config.sites else None) for key in self.entries
+        }
+        self.site_locks = {name: threading.Lock() for name in self.site_configs}
         self.stopping = threading.Event()
         self.stop_deadline: float | None = None
         self.web: Any = None
         self.pid_file = self.data_dir / PID_FILE
+        self.executor: Any = self._executor()
+
+    def _job_count(self) -> int:
+        return sum(len(c.schedule) for c in self.site_configs.values())
+
+    def _executor(self) -> Any:
+        if self.config.executor == "celery":
+            from pipeline.celery_app import CeleryExecutor
+
+            return CeleryExecutor(self.config, self.store, self.stopping)
+        return LocalExecutor(
+            self.config_path, self.store, self.stopping, lambda: self.stop_deadline
+        )
+
+    @property
+    def site(self) -> str:
+        """The homepage of a single-site config."""
+        return self.config.homepage
 
     # -- lifecycle
     def start(self) -> None:
@@ -228,7 +241,8 @@ class Service:
         _service = self
         self.scheduler.start(paused=True)
         self._sync_jobs()
-        add_probe_jobs(self.scheduler, self.config, self.store)  # homepage availability
+        for site_config in self.site_configs.values():  # homepage availability
+            add_probe_jobs(self.scheduler, site_config, self.store)
         if mail.smtp_configured(self.config) and not self.config.mail.dry_run:
             every = max(1.0, min(60.0, self.config.mail.backoff_seconds / 2))
             self.scheduler.add_job(
@@ -241,7 +255,9 @@ class Service:
             )
         from reports.web import start_server
 
-        self.web, _thread = start_server(self.store, self.config, jobs=self.job_list)
+        self.web, _thread = start_server(
+            self.store, self.config, jobs=self.job_list, sites=self.site_configs
+        )
         self.scheduler.resume()
 
     def stop(self, grace: float) -> None:
@@ -258,6 +274,7 @@ class Service:
                 self.web.shutdown()
                 self.web.server_close()
             _service = None
+            self.executor.close()
             self._drop_pid_file()
 
     def _take_pid_file(self) -> None:
@@ -293,7 +310,9 @@ class Service:
         }
         for key, (entry, trigger) in self.entries.items():
             job_id = JOB_PREFIX + key
-            kwargs = {"schedule": key, "spec": entry.model_dump()}
+            kwargs: dict[str, Any] = {"schedule": key, "spec": entry.model_dump()}
+            if self.entry_site.get(key):
+                kwargs["site"] = self.entry_site[key]
             job = stored.pop(job_id, None)
             if job is not None and job.kwargs == kwargs:
                 log.info("schedule %s: kept, next run %s", key, job.next_run_time)
@@ -317,7 +336,12 @@ class Service:
         for key, (entry, _trigger) in self.entries.items():
             job = self.scheduler.get_job(JOB_PREFIX + key)
             out.append(
-                {"name": key, "cron": entry.cron, "next_run": job.next_run_time if job else None}
+                {
+                    "name": key,
+                    "cron": entry.cron,
+                    "next_run": job.next_run_time if job else None,
+                    "site": self.entry_site.get(key),
+                }
             )
         return out
 
@@ -328,218 +352,74 @@ class Service:
             log.warning("job %s has no schedule entry any more: ignored", key)
             return RunResult(None, "skipped", reason="unknown schedule")
         entry = item[0]
+        name = self.entry_site.get(key)
+        config, lock = self.site_configs[name], self.site_locks[name]
+        site = config.homepage
         if self.stopping.is_set():
             return RunResult(None, "skipped", reason="stopping")
         # One run per site: a schedule that fires while another run of the site is in progress
         # (another schedule, or a manual `govaudit audit`) waits for it, up to run_timeout.
-        deadline = time.monotonic() + self.config.serve.run_timeout
+        deadline = time.monotonic() + config.serve.run_timeout
         waiting = False
-        while not self.site_lock.acquire(timeout=1.0):
+        while not lock.acquire(timeout=1.0):
             if not waiting:
-                log.info("schedule %s: waiting, another run of %s is in progress", key, self.site)
+                log.info("schedule %s: waiting, another run of %s is in progress", key, site)
                 waiting = True
             if self.stopping.is_set() or time.monotonic() > deadline:
-                log.warning("schedule %s: skipped, %s stayed busy", key, self.site)
+                log.warning("schedule %s: skipped, %s stayed busy", key, site)
                 return RunResult(None, "skipped", reason="busy")
         try:
-            while busy := live_runs(self.store, self.site):
+            while busy := live_runs(self.store, site):
                 if not waiting:
                     run_id, pid = busy[0]
                     log.info(
                         "schedule %s: waiting, run %s of %s is still running (pid %s)",
                         key,
                         run_id,
-                        self.site,
+                        site,
                         pid,
                     )
                     waiting = True
                 if self.stopping.is_set() or time.monotonic() > deadline:
-                    log.warning("schedule %s: skipped, %s stayed busy", key, self.site)
+                    log.warning("schedule %s: skipped, %s stayed busy", key, site)
                     return RunResult(None, "skipped", reason="busy")
                 self.stopping.wait(2.0)
             if self.stopping.is_set():
                 return RunResult(None, "skipped", reason="stopping")
             result = self.execute(key, entry)
             if result.status == "succeeded" and result.run_id is not None:
-                self.after_success(result.run_id)
+                self.after_success(result.run_id, config)
             return result
         finally:
-            self.site_lock.release()
-
-    def child_command(self, entry: ScheduleEntry) -> list[str]:
-        cmd = [
-            sys.executable,
-            "-m",
-            "govaudit.cli",
-            "audit",
-            "--config",
-            str(self.config_path),
-            "--data-dir",
-            str(self.data_dir),
-        ]
-        if entry.plugins:
-            cmd += ["--plugins", ",".join(entry.plugins)]
-        if entry.max_pages:
-            cmd += ["--max-pages", str(entry.max_pages)]
-        return cmd
-
-    def child_env(self) -> dict[str, str]:
-        """The service's environment without its secrets (an audit needs neither)."""
-        env = dict(os.environ)
-        for name in (self.config.mail.password_env, self.config.serve.token_env):
-            if name:
-                env.pop(name, None)
-        env["PYTHONUNBUFFERED"] = "1"
-        return env
-
-    def _max_run_id(self) -> int:
-        with self.store.engine.connect() as conn:
-            return int(conn.execute(select(func.max(runs.c.id))).scalar() or 0)
+            lock.release()
 
     def execute(self, key: str, entry: ScheduleEntry) -> RunResult:
-        """Run one audit in a child process and record how it ended."""
-        timeout = self.config.serve.run_timeout
-        before = self._max_run_id()
-        logs = self.data_dir / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        log_path = logs / f"{datetime.now():%Y%m%d-%H%M%S}-{os.getpid()}-{key}.log"
-        cmd = self.child_command(entry)
-        log.info("schedule %s: starting audit of %s", key, self.site)
-        started = time.monotonic()
-        with open(log_path, "wb") as out:
-            proc = subprocess.Popen(
-                cmd,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=self.child_env(),
-                start_new_session=True,  # Ctrl-C on the service does not reach the audit
-                preexec_fn=functools.partial(_die_with_parent, os.getpid()),
-            )
-            reason, forced = "", ""
-            while True:
-                try:
-                    code: int | None = proc.wait(timeout=0.25)
-                    break
-                except subprocess.TimeoutExpired:
-                    pass
-                now = time.monotonic()
-                if now - started >= timeout:
-                    reason = (
-                        f"timeout: the run exceeded serve.run_timeout ({timeout:g} s) "
-                        "and was stopped"
-                    )
-                    forced = "failed"
-                elif (
-                    self.stopping.is_set()
-                    and self.stop_deadline is not None
-                    and now >= self.stop_deadline
-                ):
-                    reason = "interrupted: the service stopped before the run finished"
-                    forced = "interrupted"
-                if forced:
-                    log.warning("schedule %s: %s (pid %s)", key, reason, proc.pid)
-                    kill_tree(proc)
-                    code = proc.returncode
-                    break
-        run_id = self._child_run(before, proc.pid)
-        row = self.store.run_row(run_id) if run_id else None
-        if row is None:
-            # The child died before it recorded a run (bad config, crash on start …).
-            tail = _tail(log_path)
-            run_id = self.store.create_run(
-                site=self.site,
-                config=self.config.model_dump(mode="json"),
-                start_urls=list(self.config.site.urls),
-                pid=proc.pid,
-            )
-            status = forced or "failed"
-            self.store.finish_run(run_id, status)
-            self.store.add_run_error(
-                run_id,
-                {
-                    "stage": "service",
-                    "error": reason or f"the audit process exited with code {code}: {tail}",
-                },
-            )
-        elif row["status"] == "running":
-            status = forced or "failed"
-            self.store.finish_run(run_id, status)
-            self.store.add_run_error(
-                run_id,
-                {
-                    "stage": "service",
-                    "error": reason
-                    or f"interrupted: process {proc.pid} exited with code {code} "
-                    "before finishing the run",
-                },
-            )
-        else:
-            status = row["status"]
-        self._keep_log(log_path, run_id)
-        elapsed = time.monotonic() - started
-        row = self.store.run_row(run_id) or {}
-        counts = self._severity_counts(run_id) if status == "succeeded" else {}
-        log.info(
-            "schedule %s: run %s %s in %.1f s (exit code %s): %s pages, %s links%s",
-            key,
-            run_id,
-            status,
-            elapsed,
-            code,
-            row.get("pages_crawled") or 0,
-            row.get("links_checked") or 0,
-            "; findings: " + ", ".join(f"{k} {v}" for k, v in counts.items()) if counts else "",
+        """Run one audit on the configured executor and record how it ended."""
+        site = self.entry_site.get(key)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        req = RunRequest(
+            schedule=key,
+            run_key=f"{key}@{stamp}",
+            site=site,
+            plugins=list(entry.plugins) if entry.plugins else None,
+            max_pages=entry.max_pages,
         )
-        return RunResult(run_id, status, code, reason)
+        return self.executor.execute(self.site_configs[site], req)
 
-    def _severity_counts(self, run_id: int) -> dict[str, int]:
-        q = (
-            select(findings.c.severity, func.count())
-            .where(findings.c.run_id == run_id)
-            .group_by(findings.c.severity)
-        )
-        with self.store.engine.connect() as conn:
-            return {sev: n for sev, n in conn.execute(q)}
-
-    def _child_run(self, before: int, pid: int) -> int | None:
-        with self.store.engine.connect() as conn:
-            return conn.execute(
-                select(runs.c.id)
-                .where(runs.c.id > before, runs.c.pid == pid)
-                .order_by(runs.c.id)
-                .limit(1)
-            ).scalar()
-
-    def _keep_log(self, log_path: Path, run_id: int) -> None:
-        try:
-            shutil.move(str(log_path), str(self.store.run_dir(run_id) / "audit.log"))
-        except OSError as exc:
-            log.warning("could not move %s: %s", log_path, exc)
-
-    def after_success(self, run_id: int) -> None:
-        """Mail the run: through the outbox, or as .eml files when no SMTP is configured."""
+    def after_success(self, run_id: int, config: Config | None = None) -> None:
+        """Mail the run: queued in the outbox (idempotent: a worker may have queued it
+        already) and sent, or as .eml files when no SMTP is configured."""
+        from pipeline.executors import queue_mail
         from reports import mail
 
+        config = config or self.config
         try:
-            if mail.smtp_configured(self.config) and not self.config.mail.dry_run:
-                plan = mail.queue_run(self.store, self.config, run_id)
-                log.info("run %s: %d message(s) queued", run_id, len(plan.messages))
-                for d in mail.send_due(self.store, self.config, run_id=run_id):
+            queue_mail(self.store, config, run_id)
+            if mail.smtp_configured(config) and not config.mail.dry_run:
+                for d in mail.send_due(self.store, config, run_id=run_id):
                     (log.info if d.status == "sent" else log.warning)(
                         "run %s: mail %s", run_id, d.describe()
                     )
-            else:
-                plan = mail.plan_run_mail(self.store, self.config, run_id)
-                for problem in plan.problems:
-                    log.warning("run %s: mail: %s", run_id, problem)
-                paths = mail.write_eml(plan, self.store.run_dir(run_id))
-                log.info(
-                    "run %s: no SMTP configured (mail.host), %d message(s) written to %s",
-                    run_id,
-                    len(paths),
-                    self.store.run_dir(run_id) / "mail",
-                )
         except Exception as exc:
             log.error("run %s: mail failed: %s (queued messages stay in the outbox)", run_id, exc)
 
@@ -551,14 +431,6 @@ class Service:
                 (log.info if d.status == "sent" else log.warning)("mail %s", d.describe())
         except Exception as exc:
             log.error("outbox: %s", exc)
-
-
-def _tail(path: Path, lines: int = 5) -> str:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return " | ".join(line.strip() for line in deque(fh, lines) if line.strip())[:800]
-    except OSError:
-        return ""
 
 
 def stored_jobs(store: Store) -> dict[str, Any]:
@@ -574,7 +446,8 @@ def preflight(config: Config) -> None:
     from reports import mail
     from reports.web import token_for
 
-    config.homepage  # noqa: B018 - raises ConfigError naming site.urls when missing
+    for site_config in config.site_configs().values():
+        site_config.homepage  # noqa: B018 - raises ConfigError naming site.urls when missing
     token_for(config)  # refuse to start without a token when not on loopback
     if mail.smtp_configured(config) and not config.mail.dry_run:
         try:

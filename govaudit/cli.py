@@ -40,6 +40,8 @@ def _today(value: str | None) -> date | None:
 def build_config(args: argparse.Namespace) -> Config:
     """The config file (if any) with the command line's overrides applied, validated."""
     config = load_config(getattr(args, "config", None))
+    if getattr(args, "site_name", None):  # audit --site NAME: that [[sites]] entry
+        config = config.for_site(args.site_name)
     data = config.model_dump(mode="python", exclude_unset=False)
     url = getattr(args, "url", None)
     if url:
@@ -83,7 +85,12 @@ def cmd_audit(args: argparse.Namespace) -> int:
         )
     try:
         outcome = audit_site(
-            config, args.out, _plugins(args), today=_today(args.today), quiet=args.quiet
+            config,
+            args.out,
+            _plugins(args),
+            today=_today(args.today),
+            quiet=args.quiet,
+            run_key=args.run_key,
         )
     except ConfigError:
         raise
@@ -98,6 +105,9 @@ def cmd_audit(args: argparse.Namespace) -> int:
     if outcome.exit_code == 2:
         print(f"govaudit: cannot run: {outcome.reason}", file=sys.stderr)
         return 2
+    if outcome.reason in ("already done", "in progress elsewhere"):
+        print(f"运行 {outcome.run_id}：{outcome.reason} (--run-key {args.run_key})")
+        return outcome.exit_code
     _print_summary(outcome)
     return outcome.exit_code
 
@@ -143,13 +153,30 @@ def cmd_runs(args: argparse.Namespace) -> int:
     store = Store.for_config(config)
     for gone in recover_interrupted_runs(store):
         print(f"run {gone}: its process no longer exists; marked failed", file=sys.stderr)
-    for run in store.list_runs(limit=args.limit):
+    site = None
+    if args.site:  # a [[sites]] name, or a homepage URL
+        site = args.site if "://" in args.site else config.for_site(args.site).homepage
+    names = {c.homepage: n for n, c in config.site_configs().items() if n and c.site.urls}
+    for run in store.list_runs(site=site, limit=args.limit):
         errors = f" errors={len(run.errors)}" if run.errors else ""
         print(
             f"{run.id:>5}  {run.status:<11} {run.started_at:%Y-%m-%d %H:%M}  pages={run.pages_crawled:<6} "
             f"links={run.links_checked:<6} {run.site}{errors}"
+            + (f"  [{names[run.site]}]" if run.site in names else "")
         )
     return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    """``govaudit worker --config FILE``: execute the runs ``govaudit serve`` sends (Celery)."""
+    from pipeline.celery_app import start_worker
+
+    if not getattr(args, "config", None):
+        raise ConfigError("worker needs --config FILE (the same file 'govaudit serve' reads)")
+    config = build_config(args)
+    if not getattr(args, "verbose", False):
+        logging.getLogger().setLevel(logging.INFO)
+    return start_worker(Path(args.config), config, concurrency=args.concurrency)
 
 
 def cmd_availability(args: argparse.Namespace) -> int:
@@ -384,6 +411,11 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--today", help="date the audit as of YYYY-MM-DD (reproducible reports)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    p.add_argument("--site", dest="site_name", metavar="NAME", help="audit this [[sites]] entry")
+    p.add_argument(
+        "--run-key",
+        help="idempotency key of a scheduled run: a second run with the key reuses its row",
+    )
     p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("reaudit", help="re-run the audits on a stored run without crawling")
@@ -400,6 +432,7 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("runs", help="list stored runs")
     _common(p)
     p.add_argument("--limit", type=int, default=30)
+    p.add_argument("--site", help="only this site: a [[sites]] name or a homepage URL")
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("init", help="write a commented example config")
@@ -435,6 +468,15 @@ def parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="run the scheduler and serve the reports over HTTP")
     _common(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser(
+        "worker", help="execute scheduled runs sent by 'govaudit serve' (executor = \"celery\")"
+    )
+    _common(p)
+    p.add_argument(
+        "--concurrency", type=int, default=None, help="runs at once (default: one per core)"
+    )
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser(
         "availability", help="homepage availability over the last days, from the probe log"

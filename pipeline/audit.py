@@ -19,7 +19,7 @@ from typing import Any
 from audits.runner import run_audits, validate_plugin_options
 from core.config import Config
 from core.dns import Resolver
-from pipeline.processes import recover_interrupted_runs
+from pipeline.processes import recover_interrupted_runs, run_alive
 from pipeline.texts import collect_texts, wants_texts
 from reports.store import Store
 
@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 EXIT_OK = 0
 EXIT_FINDINGS = 1
 EXIT_CANNOT_RUN = 2
+EXIT_BUSY = 3  # --run-key: another live process has this run (pipeline/executors.py)
 
 
 class CannotRun(Exception):
@@ -54,8 +55,13 @@ def audit_site(
     plugins: list[str] | None = None,
     today: date | None = None,
     quiet: bool = False,
+    run_key: str | None = None,
 ) -> RunOutcome:
-    """Crawl the site in this process (once per process: Twisted's reactor cannot restart)."""
+    """Crawl the site in this process (once per process: Twisted's reactor cannot restart).
+
+    With ``run_key`` (a scheduled run) the run's row is found or made by its key, so a run
+    delivered twice has one row: already succeeded → nothing to do; still running in a live
+    process → status ``busy`` (EXIT_BUSY); otherwise the row is taken over and run again."""
     from crawler import run_crawl
 
     progress = (lambda m: None) if quiet else _progress
@@ -63,12 +69,28 @@ def audit_site(
     store = Store.for_config(config)
     for gone in recover_interrupted_runs(store):  # left 'running' by a process that died
         progress(f"run {gone} was left running by a process that no longer exists: marked failed")
-    run_id = store.create_run(
-        site=config.homepage,
-        config=config.model_dump(mode="json"),
-        start_urls=list(config.site.urls),
-        pid=os.getpid(),
-    )
+    if run_key:
+        run_id, state = store.claim_run(
+            run_key,
+            config.homepage,
+            config.model_dump(mode="json"),
+            list(config.site.urls),
+            pid=os.getpid(),
+            still_running=lambda row: run_alive(row, config.serve.run_timeout),
+        )
+        if state == "done":
+            progress(f"run {run_id} ({run_key}) has already succeeded: nothing to do")
+            return RunOutcome(run_id, "succeeded", EXIT_OK, reason="already done")
+        if state == "busy":
+            progress(f"run {run_id} ({run_key}) is in progress in another process")
+            return RunOutcome(run_id, "busy", EXIT_BUSY, reason="in progress elsewhere")
+    else:
+        run_id = store.create_run(
+            site=config.homepage,
+            config=config.model_dump(mode="json"),
+            start_urls=list(config.site.urls),
+            pid=os.getpid(),
+        )
     progress(f"run {run_id}: crawling {config.homepage}")
     try:
         resolver = Resolver(config.dns, timeout=min(config.crawl.timeout, 10))

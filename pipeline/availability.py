@@ -140,7 +140,10 @@ def add_probe_jobs(scheduler: Any, config: Config, store: Store) -> ProbeMonitor
     if not opts.enabled:
         return None
     monitor = ProbeMonitor(store, config)
-    scheduler.add_executor(ThreadPoolExecutor(max_workers=min(8, len(monitor.sites))), EXECUTOR)
+    try:  # one probe executor for every site of a [[sites]] config
+        scheduler.add_executor(ThreadPoolExecutor(max_workers=min(8, len(monitor.sites))), EXECUTOR)
+    except ValueError:
+        pass
     for site in monitor.sites:
         first = datetime.now().astimezone() + timedelta(
             seconds=random.uniform(0, opts.jitter_seconds)

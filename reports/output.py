@@ -17,6 +17,7 @@ from typing import Any
 
 from core.config import Config
 from reports.bundle import ReportBundle, UnitSection, build_bundle, unit_filename
+from reports.dashboard import run_summary
 from reports.files import atomic_writer
 from reports.html import iter_html
 from reports.json_report import run_head, unit_header, write_json
@@ -45,6 +46,7 @@ def write_run_outputs(
     run_dir = store.run_dir(run_id)
     bundle = build_bundle(store, run_id, config, today=today, status=final_status)
     files = write_all(bundle, run_dir)
+    store.update_run(run_id, summary=run_summary(bundle))  # the dashboard's row
     counts = {"error": 0, "warning": 0, "info": 0}
     active = bundle.active_findings
     counts.update(active.count_by("severity"))

@@ -1,7 +1,8 @@
 """Read-only HTTP serving of the stored reports (``govaudit serve``).
 
-``/`` is an index of sites and runs (Chinese); ``/runs/<id>/<file>`` serves a file of a
-run directory (report.html, 整改清单.xlsx, findings.json, units/…, screenshots). Nothing
+``/`` is the sites dashboard and an index of runs (Chinese); ``/runs/<id>/<file>`` serves a
+file of a run directory (report.html, 整改清单.xlsx, findings.json, units/…, screenshots); a
+report.html this machine does not have is rendered from the database. Nothing
 can be written and nothing outside a run directory can be read: paths with ``..``,
 backslashes, NUL bytes or hidden parts are refused, and the resolved path (symlinks
 followed) must stay inside its run directory.
@@ -34,6 +35,7 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from sqlalchemy import func, select
 
 from core.config import Config, ConfigError
+from reports.dashboard import render_report_from_db, render_sites
 from reports.store import Store, findings, runs
 
 log = logging.getLogger(__name__)
@@ -101,6 +103,7 @@ class ReportServer(ThreadingHTTPServer):
         config: Config,
         token: str | None,
         jobs: Callable[[], list[dict[str, Any]]] | None = None,
+        sites: dict[str | None, Config] | None = None,
     ) -> None:
         if ":" in address[0]:
             import socket
@@ -111,6 +114,7 @@ class ReportServer(ThreadingHTTPServer):
         self.config = config
         self.token = token
         self.jobs = jobs
+        self.sites = sites if sites is not None else config.site_configs()
         self.runs_root = (store.data_dir / "runs").resolve()
         self.request_timeout = REQUEST_TIMEOUT
         self.slots = threading.BoundedSemaphore(MAX_HANDLERS)
@@ -271,6 +275,11 @@ class ReportHandler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.OK, b"ok\n", "text/plain; charset=utf-8", extra)
             return
         path = safe_run_path(self.server.runs_root, raw_path)
+        if path is None or (path.is_dir() and not (path / "report.html").is_file()):
+            body = self._report_from_db(raw_path)
+            if body is not None:
+                self._send(HTTPStatus.OK, body, headers=extra)
+                return
         if path is None:
             self._error(HTTPStatus.NOT_FOUND, "找不到该文件")
             return
@@ -292,6 +301,19 @@ class ReportHandler(BaseHTTPRequestHandler):
                 f"{disposition}; filename*=UTF-8''{quote(path.name, safe='')}"
             )
         self._send(HTTPStatus.OK, path.read_bytes(), ctype, headers)
+
+    def _report_from_db(self, raw_path: str) -> bytes | None:
+        """``/runs/<id>/report.html`` (or ``/runs/<id>/``) of a run whose directory is not
+        on this machine: made from the database."""
+        parts = [p for p in unquote(raw_path).split("/") if p]
+        if len(parts) not in (2, 3) or parts[0] != "runs" or not parts[1].isdigit():
+            return None
+        if len(parts) == 3 and parts[2] != "report.html":
+            return None
+        run_dir = self.server.runs_root / parts[1]
+        if os.path.lexists(run_dir / "report.html") or run_dir.is_symlink():
+            return None  # a file is there (perhaps refused): never replaced by the database
+        return render_report_from_db(self.server.store, int(parts[1]))
 
 
 def allowed_hosts(bound: str, port: int) -> set[str] | None:
@@ -337,7 +359,8 @@ def _page(title: str, body: str) -> bytes:
         "table{border-collapse:collapse;margin-bottom:1.5em}th,td{border:1px solid #ccc;"
         "padding:4px 8px;text-align:left;font-size:14px}th{background:#f0f3f7}"
         ".failed,.interrupted{color:#b00020}.running{color:#a15c00}.succeeded{color:#1b7a34}"
-        "small{color:#666}</style></head><body>"
+        "small{color:#666}.pass{color:#1b7a34;font-weight:bold}.fail{color:#b00020;"
+        "font-weight:bold}</style></head><body>"
         f"<h1>{html.escape(title)}</h1>{body}</body></html>"
     ).encode()
 
@@ -383,36 +406,7 @@ def render_index(server: ReportServer) -> bytes:
             )
             for run_id, sev, n in conn.execute(q):
                 counts.setdefault(run_id, {})[sev] = n
-    name = server.config.site.name
-    parts: list[str] = []
-    # Sites: the latest good run of each.
-    sites: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        s = sites.setdefault(r["site"], {"runs": 0, "good": None, "last": r})
-        s["runs"] += 1
-        if s["good"] is None and r["status"] == "succeeded":
-            s["good"] = r
-    parts.append("<h2>网站</h2>")
-    if not sites:
-        parts.append("<p>还没有检查记录。</p>")
-    else:
-        parts.append(
-            "<table><tr><th>网站</th><th>检查次数</th><th>最近一次检查</th><th>最近一次成功的报告</th></tr>"
-        )
-        for site, s in sites.items():
-            last, good = s["last"], s["good"]
-            good_html = (
-                f"<a href='/runs/{good['id']}/report.html'>第 {good['id']} 次（{e(_fmt(good['started_at']))}）</a>"
-                if good
-                else "无"
-            )
-            parts.append(
-                f"<tr><td>{e(name + ' ' if name and site in server.config.site.urls else '')}"
-                f"<code>{e(site)}</code></td><td>{s['runs']}</td>"
-                f"<td class='{e(last['status'])}'>{e(_fmt(last['started_at']))} "
-                f"{e(STATUS_ZH.get(last['status'], last['status']))}</td><td>{good_html}</td></tr>"
-            )
-        parts.append("</table>")
+    parts: list[str] = ["<h2>网站</h2>", render_sites(store, server.sites)]
     if server.jobs is not None:
         parts.append("<h2>计划任务</h2>")
         jobs = server.jobs()
@@ -464,6 +458,7 @@ def start_server(
     config: Config,
     jobs: Callable[[], list[dict[str, Any]]] | None = None,
     port: int | None = None,
+    sites: dict[str | None, Config] | None = None,
 ) -> tuple[ReportServer, threading.Thread]:
     """Bind and serve in a daemon thread. Raises ConfigError (no token) or OSError (bind)."""
     token = token_for(config)
@@ -473,6 +468,7 @@ def start_server(
         config,
         token,
         jobs,
+        sites,
     )
     thread = threading.Thread(target=server.serve_forever, name="govaudit-web", daemon=True)
     thread.start()

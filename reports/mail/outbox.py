@@ -36,7 +36,6 @@ from sqlalchemy import (
     String,
     Table,
     Text,
-    insert,
     select,
     update,
 )
@@ -105,6 +104,11 @@ def enqueue(store: Store, plan: MailPlan) -> list[int]:
     ensure_outbox(store)
     new: list[int] = []
     now = utcnow()
+    # ON CONFLICT DO NOTHING: the scheduler and a worker may queue the same run at once.
+    if store.engine.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as upsert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as upsert
     with store.engine.begin() as conn:
         for p in plan.messages:
             exists = conn.execute(
@@ -113,7 +117,8 @@ def enqueue(store: Store, plan: MailPlan) -> list[int]:
             if exists:
                 continue
             result = conn.execute(
-                insert(outbox).values(
+                upsert(outbox)
+                .values(
                     message_id=p.message_id,
                     run_id=plan.run_id,
                     unit=p.unit,
@@ -126,8 +131,10 @@ def enqueue(store: Store, plan: MailPlan) -> list[int]:
                     created_at=now,
                     refused={},
                 )
+                .on_conflict_do_nothing(index_elements=["message_id"])
             )
-            new.append(int(result.inserted_primary_key[0]))
+            if result.rowcount:
+                new.append(int(result.inserted_primary_key[0]))
     return new
 
 
