@@ -5,7 +5,7 @@ BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: all install chromium doctools demo test lint format bench docs clean
+.PHONY: all install chromium doctools servers demo test lint format bench docs clean
 
 all: install
 
@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP) chromium doctools
+install: $(STAMP) chromium doctools servers
 
 # Debian's Chromium: Playwright cannot download its own browser on these machines.
 chromium:
@@ -31,6 +31,14 @@ doctools:
 	@if ! command -v antiword >/dev/null || ! command -v catdoc >/dev/null || ! command -v pdftotext >/dev/null; then \
 	  echo "installing antiword, catdoc and poppler-utils (apt-get)"; \
 	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq antiword catdoc poppler-utils >/dev/null; \
+	fi
+
+# Debian's Redis and PostgreSQL: the distributed service (executor = "celery",
+# database_url = postgresql) and its tests, which start their own servers on loopback.
+servers:
+	@if ! command -v redis-server >/dev/null || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "installing redis-server and postgresql (apt-get)"; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server postgresql >/dev/null; \
 	fi
 
 demo: install
