@@ -146,7 +146,9 @@ class RealSites:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.cert, key)
         for _attempt in range(20):  # an address of our own: parallel test runs do not collide
-            self.addr = f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
+            self.addr = (
+                f"127.{random.randint(1, 254)}.{random.randint(1, 254)}.{random.randint(2, 254)}"
+            )
             try:
                 plain = ThreadingHTTPServer((self.addr, 80), _Handler)
                 tls = ThreadingHTTPServer((self.addr, 443), _Handler)
