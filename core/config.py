@@ -468,7 +468,7 @@ class Config(_Model):
             raise ConfigError(f"--site {name!r}: no such [[sites]] entry (known: {known})")
         base = self.model_dump(mode="python", exclude={"sites"})
         over = entry.model_dump(
-            mode="python", exclude_unset=True, exclude={"name", "title", "urls"}
+            mode="python", exclude_unset=True, exclude_none=True, exclude={"name", "title", "urls"}
         )
         data = _merged(base, over)
         if entry.urls:
