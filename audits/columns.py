@@ -29,7 +29,7 @@ from audits.pageinfo import (
     Anchor,
     PageInfo,
     compact,
-    parse_page,
+    parse_site_page,
     urlkey,
 )
 from core.snapshot import Page, SiteSnapshot
@@ -65,7 +65,7 @@ class ColumnsAudit(AuditPlugin):
     # -- collection ------------------------------------------------------------------
 
     def check_page(self, page: Page) -> Iterable[Finding]:
-        info = parse_page(page, self.ctx.today)
+        info = parse_site_page(page, self.ctx)
         if info is None:
             return ()
         # A slim copy (the parse is shared with other plugins): no text, short links only.

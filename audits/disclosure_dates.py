@@ -47,7 +47,7 @@ from audits.disclosure_docs import (
 )
 from audits.disclosure_options import RULES, DisclosureDatesOptions
 from audits.disclosure_timing import TimingChecks
-from audits.pageinfo import FOOTER, MAIN, PageInfo, compact, parse_page, urlkey
+from audits.pageinfo import FOOTER, MAIN, PageInfo, compact, parse_site_page, urlkey
 from core.dates import working_days_after
 from core.snapshot import Page, SiteSnapshot
 
@@ -106,7 +106,7 @@ class DisclosureDatesAudit(AuditPlugin, TimingChecks):
     # -- collection ------------------------------------------------------------------
 
     def check_page(self, page: Page) -> Iterable[Finding]:
-        info = parse_page(page, self.ctx.today)
+        info = parse_site_page(page, self.ctx)
         if info is None:
             return ()
         self.hosts.add((urlsplit(info.final_url).hostname or "").lower())
@@ -181,7 +181,7 @@ class DisclosureDatesAudit(AuditPlugin, TimingChecks):
 
     def _read(self, url: str) -> tuple[Page, PageInfo] | None:
         page = self.ctx.snapshot.page(url)
-        info = parse_page(page, self.ctx.today) if page is not None else None
+        info = parse_site_page(page, self.ctx) if page is not None else None
         return (page, info) if page is not None and info is not None else None
 
     def _load(self, url: str) -> Doc | None:

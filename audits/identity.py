@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from audits.base import AuditContext, AuditPlugin, Finding, RuleSpec, Severity
 from audits.frames import Frames, frames
-from audits.pageinfo import FOOTER, compact, parse_page
+from audits.pageinfo import FOOTER, compact, parse_site_page
 from core.snapshot import Page, SiteSnapshot
 
 REG_47 = "政府网站发展指引（国办发〔2017〕47号）"
@@ -233,7 +233,7 @@ class IdentityAudit(AuditPlugin):
         return ()
 
     def _read(self, page: Page, framed: bool = False) -> _Facts | None:
-        info = parse_page(page, self.ctx.today)
+        info = parse_site_page(page, self.ctx)
         if info is None:
             return None
         facts = _Facts(url=info.final_url, meta_id=(info.meta.get("siteidcode") or "").strip())

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import lxml.html
@@ -198,7 +199,7 @@ def parse_page(
     plugins that read the same page one after the other: callers must not modify it.
     """
     key = (
-        id(page.html),
+        page.html,  # the string itself: an id() could be reused by a later page's html
         page.url,
         page.final_url,
         len(page.html or ""),
@@ -211,6 +212,12 @@ def parse_page(
     info = _parse_page(page, anchor, labels, chrome)
     _LastParsed.key, _LastParsed.value = key, info
     return info
+
+
+def parse_site_page(page: Page, ctx: Any, labels: tuple[str, ...] = DATE_LABELS) -> PageInfo | None:
+    """``parse_page`` with the chrome learnt from the audit's snapshot (``ctx`` is the plugin's
+    AuditContext): blocks that repeat across the site are chrome, not a column's content."""
+    return parse_page(page, ctx.today, labels, chrome=site_chrome(ctx.snapshot))
 
 
 class _ChromeCache:
