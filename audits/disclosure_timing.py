@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from audits.base import Finding
 from audits.disclosure_docs import Doc, related
 from audits.pageinfo import compact, urlkey
-from core.dates import cn_small_int, find_dates, working_days_after
+from core.dates import add_working_days, cn_small_int, find_dates, is_workday, working_days_after
 from core.units import assign_unit
 
 if TYPE_CHECKING:
@@ -32,7 +32,8 @@ _RE_DEADLINE = re.compile(
     r"(?:截止|截至|截止日期|截止时间|截止到|反馈截止)[^。\d〇零一二三四五六七八九]{0,10}$"
 )
 _RE_DURATION = re.compile(
-    r"(?:为期|期限为|期限|期为|时间为)\s*(\d{1,3}|[一二三四五六七八九十廿卅]{1,3})\s*(?:个)?(?:自然日|日历日|天|日)"
+    r"(?:为期|期限为|期限|期为|时间为)\s*(\d{1,3}|[一二三四五六七八九十廿卅]{1,3})\s*(?:个)?"
+    r"(工作日|自然日|日历日|天|日)"
 )
 _RE_UNIT = re.compile(
     r"(?:起草单位|起草科室|承办单位|承办科室|责任单位|责任科室|解读单位|牵头单位)\s*[:：]\s*"
@@ -225,6 +226,14 @@ class TimingChecks:
         if m:
             raw = m.group(1)
             days = int(raw) if raw.isdigit() else cn_small_int(raw)
+            if days and m.group(2) == "工作日":
+                # "公示期为7个工作日，自发布之日起": the period ends on the Nth working day,
+                # counting the first day when it is one; the length judged is calendar days.
+                if start is None:
+                    return None, None, None
+                first = start if is_workday(start)[0] else add_working_days(start, 1)
+                end = add_working_days(first, days - 1)
+                return start, end, (end - start).days + 1
             if days:
                 end = start + timedelta(days=days - 1) if start else None
                 return start, end, days

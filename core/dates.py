@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 #: Labels that introduce a publication / update date, most specific first.
 DATE_LABELS: tuple[str, ...] = (
@@ -327,3 +328,15 @@ def working_days_after(start: date, end: date) -> WorkdayCount:
         "" if exact else "部分日期超出节假日日历数据范围，按周一至周五计算工作日，节假日调休未计入"
     )
     return WorkdayCount(count, exact, note)
+
+
+@lru_cache(maxsize=4096)
+def add_working_days(start: date, days: int) -> date:
+    """The date ``days`` working days after ``start`` (``start`` itself not counted)."""
+    current = start
+    remaining = max(days, 0)
+    while remaining:
+        current += timedelta(days=1)
+        if is_workday(current)[0]:
+            remaining -= 1
+    return current

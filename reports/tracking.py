@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache, partial
+from datetime import date, datetime, time
+from functools import partial
 from typing import Any
 
 from sqlalchemy import bindparam, func, select, update
 
 from core.config import Config
+from core.dates import add_working_days
 from reports.store import TRACKING_COLUMNS, Store
 from reports.store import findings as findings_table
 from reports.store import runs as runs_table
@@ -37,27 +38,7 @@ AS_OF_KEY = "report.as_of"
 FIRST_SEEN_KEY = "report.first_seen"
 
 
-# ---- working days ------------------------------------------------------------------
-def is_workday(day: date) -> bool:
-    """China's official working days (holidays and make-up days), Mon–Fri outside its range."""
-    try:
-        import chinese_calendar
-
-        return bool(chinese_calendar.is_workday(day))
-    except (NotImplementedError, ImportError):
-        return day.weekday() < 5
-
-
-@lru_cache(maxsize=4096)
-def add_working_days(start: date, days: int) -> date:
-    """The date ``days`` working days after ``start`` (``start`` itself not counted)."""
-    current = start
-    remaining = max(days, 0)
-    while remaining:
-        current += timedelta(days=1)
-        if is_workday(current):
-            remaining -= 1
-    return current
+# Working days: core.dates.add_working_days (re-exported for callers of this module).
 
 
 # ---- tracking ----------------------------------------------------------------------

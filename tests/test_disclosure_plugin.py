@@ -270,3 +270,19 @@ def test_guide_found_by_its_link_whatever_its_title(tmp_path):
     (f,) = by_rule(result, "guide.update_date_missing")
     assert f["url"].endswith("/zwgk/zn/")
     assert not by_rule(result, "guide.missing")
+
+
+def test_consultation_period_in_working_days(tmp_path):
+    """平潭's 2026-09-01 notice (tests/real): "公示期为7个工作日，自本通告发布之日起计算" —
+    a draft policy open for 7 working days is short; 30 working days is not."""
+    text = "现向社会公开征求意见。公示期为7个工作日，自本通告发布之日起计算。"
+    pages = _consultation(good_site(), text, pub="2026-09-30", feedback=True)
+    result = audit(tmp_path, pages, PLUGINS)
+    (f,) = by_rule(result, "disclosure.consultation_short")
+    # 30 September is day 1; the National Day holidays do not count: day 7 is 14 October.
+    assert f["evidence"]["start"] == "2026-09-30" and f["evidence"]["end"] == "2026-10-14"
+    assert f["evidence"]["days"] == 15
+    pages = _consultation(
+        good_site(), text.replace("7个工作日", "30个工作日"), pub="2026-09-30", feedback=True
+    )
+    assert not by_rule(audit(tmp_path / "b", pages, PLUGINS), "disclosure.consultation_short")
