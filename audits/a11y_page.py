@@ -18,6 +18,12 @@ TOOLBAR_PATTERN = r"wza|cniil|assist|barrier|accessib|aria\.js|slh\.js|toolbar_o
 
 IMPACT_RANK = {"critical": 0, "serious": 1, "moderate": 2, "minor": 3}
 
+# axe is there (from the tab's init script) and is ours, not a page's own ``axe``.
+AXE_READY_JS = """
+(version) => typeof axe === 'object' && axe !== null && typeof axe.run === 'function'
+  && axe.version === version
+"""
+
 AXE_RUN_JS = """
 async ([context, options, maxNodes]) => {
   const r = await axe.run(context || document, options);

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from audits.a11y_page import (
+    AXE_READY_JS,
     AXE_RUN_JS,
     ENTRY_JS,
     HIGHLIGHT_JS,
@@ -51,6 +53,7 @@ from core.browser import (
     host_rules_for,
     hostname,
 )
+from core.browser_procs import auto_concurrency
 from core.snapshot import SiteSnapshot
 
 log = logging.getLogger(__name__)
@@ -74,7 +77,14 @@ ENTRY_KEYWORDS = [
     "读屏",
     "大字版",
 ]
-#: Script sources and element ids/classes of the accessibility toolbars seen on gov.cn sites.
+#: Requests axe does not need: web fonts and audio/video. Images are loaded (a page whose
+#: images never arrive never finishes loading, and is reported so); CSS is needed for
+#: colour contrast.
+BLOCKED_URLS = [
+    f"*.{ext}"
+    for ext in ("woff", "woff2", "ttf", "otf", "eot", "mp4", "webm", "ogv", "mp3", "ogg", "wav")
+    + ("m4a", "flv", "avi", "wmv", "mov", "m3u8", "ts")
+]
 
 
 class AccessibilityOptions(BaseModel):
@@ -97,13 +107,34 @@ class AccessibilityOptions(BaseModel):
     pages_exclude: list[str] = Field(
         default_factory=list, description="Regexes of page URLs never audited"
     )
-    concurrency: int = Field(2, ge=1, le=16, description="Browsers run in parallel")
+    concurrency: int | None = Field(
+        None, ge=1, le=16, description="Pages audited at once (default: from cores and memory)"
+    )
+    pages_per_browser: int = Field(
+        4, ge=1, le=16, description="Tabs per Chromium; more pages at once start more browsers"
+    )
     navigation_timeout: float = Field(20.0, gt=0, description="Seconds for a page to load")
     script_timeout: float = Field(30.0, gt=0, description="Seconds for axe on one page")
+    script_timeout_per_10k: float = Field(
+        45.0, ge=0, description="More seconds for axe per 10,000 elements of a large page"
+    )
+    max_script_timeout: float = Field(
+        95.0, gt=0, description="Ceiling of axe's time on one page, however large"
+    )
+    recycle_mb: float = Field(
+        1024.0, ge=0, description="Relaunch Chromium once its processes pass this PSS (0: never)"
+    )
+    blocked_urls: list[str] = Field(
+        default_factory=lambda: list(BLOCKED_URLS),
+        description="URL patterns never loaded (fonts and media: axe reads the DOM and CSS)",
+    )
     settle_timeout: float = Field(
         0.0, ge=0, description="Extra seconds to wait for network idle after load"
     )
     recycle_after: int = Field(100, ge=1, description="Relaunch Chromium after this many pages")
+    axe_on_new_document: bool = Field(
+        False, description="Load axe once per tab at each document's start, not per page"
+    )
     dialogs_not_tested: bool = Field(
         True, description="A page that opens alert/confirm dialogs is reported as not tested"
     )
@@ -252,8 +283,12 @@ class AccessibilityAudit(AuditPlugin):
             host_rules=host_rules_for(sorted(h for h in hosts if h), self.ctx.resolver),
             navigation_timeout=opts.navigation_timeout,
             script_timeout=opts.script_timeout,
+            script_timeout_per_10k=opts.script_timeout_per_10k,
+            max_script_timeout=max(opts.max_script_timeout, opts.script_timeout),
             settle_timeout=opts.settle_timeout,
             recycle_after=opts.recycle_after,
+            recycle_mb=opts.recycle_mb,
+            blocked_urls=list(opts.blocked_urls),
             max_dialogs=0 if opts.dialogs_not_tested else 1000,
         )
         if not Path(settings.executable).exists():
@@ -266,7 +301,8 @@ class AccessibilityAudit(AuditPlugin):
         outcomes: dict[str, PageOutcome[_PageResult]] = {}
         findings: list[Finding] = []
         self.ctx.progress(f"accessibility: auditing {len(chosen)} of {total} pages in Chromium")
-        with BrowserPool(settings, size=min(opts.concurrency, max(1, len(chosen)))) as pool:
+        size = min(opts.concurrency or auto_concurrency(), max(1, len(chosen)))
+        with BrowserPool(settings, size=size, pages_per_browser=opts.pages_per_browser) as pool:
             for n, outcome in enumerate(
                 pool.map(
                     [c.url for c in chosen], _Auditor(opts, home, shots, self.ctx.artifact_dir)
@@ -419,6 +455,10 @@ class _Auditor:
         self.home = home
         self.shots = shots / "a11y" if shots else None
         self.axe_script = Axe().axe_script
+        found = re.search(r"axe v(\d+\.\d+\.\d+)", self.axe_script[:500])
+        self.axe_version = found.group(1) if found else ""
+        self.init_script = f"if (window === window.top) {{\n{self.axe_script}\n}}"
+        self._registered: weakref.WeakSet[Any] = weakref.WeakSet()
         self.context: Any = None
         if opts.include or opts.exclude:
             self.context = {}
@@ -435,8 +475,22 @@ class _Auditor:
         if opts.disable_rules:
             self.axe_options["rules"] = {r: {"enabled": False} for r in opts.disable_rules}
 
-    def __call__(self, page: Any, info: PageInfo) -> _PageResult:
+    def _inject(self, page: Any) -> None:
+        """axe in the page: evaluated after load, or (``axe_on_new_document``) registered
+        once per tab to run at the start of each top-level document, so its 500 KB are not
+        sent through the driver for every page; evaluated again if the page replaced it."""
+        if not self.opts.axe_on_new_document:
+            page.evaluate(self.axe_script)
+            return
+        if page not in self._registered:
+            page.add_init_script(self.init_script)
+            self._registered.add(page)
+        elif page.evaluate(AXE_READY_JS, self.axe_version):
+            return
         page.evaluate(self.axe_script)
+
+    def __call__(self, page: Any, info: PageInfo) -> _PageResult:
+        self._inject(page)
         raw = page.evaluate(AXE_RUN_JS, [self.context, self.axe_options, self.opts.max_nodes])
         violations = sorted(
             raw["violations"], key=lambda v: IMPACT_RANK.get(v.get("impact") or "", 9)

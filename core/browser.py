@@ -6,12 +6,17 @@ plugin. Each :class:`BrowserWorker` owns a thread that owns the Playwright objec
 a job — a function of a loaded :class:`playwright.sync_api.Page` — and get back a
 :class:`PageOutcome`: the job's value, or a typed :class:`NotTested` with the reason.
 
+One browser, several tabs: a worker may run ``pages`` jobs at once in tabs of the same
+Chromium, which costs one browser process tree and one Playwright driver instead of one
+per job (``BrowserPool(..., pages_per_browser=N)``).
+
 Why a watchdog: ``page.evaluate`` has no timeout, and a renderer spinning in
 ``while (true) {}`` never answers. The calling thread therefore waits with wall-clock
 deadlines per stage; when one passes it kills this worker's Chromium processes (found
 by a marker switch on their command line), the blocked Playwright call fails, and the
-next job relaunches the browser. The browser is also recycled after ``recycle_after``
-pages, and every page is closed after its job.
+next job relaunches the browser; the other tabs' jobs, killed for its sake, run again.
+The browser is also recycled after ``recycle_after`` pages or once its processes pass
+``recycle_mb``, and a tab is closed after any job that did not end cleanly.
 
 Name resolution: Chromium gets ``--host-resolver-rules`` mapping the site's hostnames to
 the addresses our :class:`core.dns.Resolver` gives (so ``--resolve`` and
@@ -21,6 +26,7 @@ black-hole proxy with a bypass list stops requests to any other host or IP liter
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import queue
 import socket
@@ -29,11 +35,13 @@ import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import psutil
+import greenlet
 
+from core.browser_page import Tab, classify, load_and_run, open_tab
+from core.browser_procs import kill_marked_processes, tree_pss_mb
 from core.browser_types import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -61,6 +69,7 @@ __all__ = [  # the job types are re-exported: callers import them from here
     "PageOutcome",
     "host_rules_for",
     "hostname",
+    "kill_marked_processes",
 ]
 
 log = logging.getLogger(__name__)
@@ -68,71 +77,110 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class BrowserCrashed(Exception):
-    pass
-
-
-class _Killed(Exception):
-    """Raised in the worker when the watchdog killed the browser during a job."""
-
-
-@dataclass
+@dataclass(eq=False)
 class _Job:
     url: str
     fn: Callable[[Any, PageInfo], Any]
     future: Future[PageOutcome[Any]]
-    started: float = 0.0
+    stage: str = "queued"
+    deadline: float = float("inf")
+    kill_reason: NotTested | None = None
+    epoch: int = 0  # the worker's kill count when the job started
+    retries: int = 0
+    seconds: float = field(default=0.0)  # the job stage's time limit
+
+
+_STOP: Any = object()
+
+
+def _wait(loop: Any, fiber: Any, worker: BrowserWorker, seconds: float) -> None:
+    """Suspend the worker thread's own greenlet until it is poked or ``seconds`` pass,
+    running the event loop (and so the tabs' jobs) meanwhile."""
+    me = greenlet.getcurrent()
+    fut = loop.create_future()
+    waiting = True
+
+    def resume(_fut: Any) -> None:
+        if waiting:
+            me.switch()
+
+    fut.add_done_callback(resume)
+    worker._wake = fut
+    handle = loop.call_later(seconds, worker._wake_up)
+    try:
+        while not fut.done():
+            if fiber.dead:
+                raise RuntimeError("Playwright connection closed")
+            fiber.switch()
+    finally:
+        waiting = False
+        handle.cancel()
+        worker._wake = None
+        if not fiber.dead:
+            asyncio._set_running_loop(loop)
 
 
 class BrowserWorker:
-    """One Chromium and the thread that owns it. ``run`` may be called from any thread,
-    one job at a time (the pool hands each worker to one caller at a time)."""
+    """One Chromium and the thread that owns it. ``run`` may be called from any thread.
 
-    def __init__(self, settings: BrowserSettings, name: str = "browser-0") -> None:
+    With ``pages`` > 1 the worker runs that many jobs at once, each in its own tab of the
+    same browser (one Chromium, one Playwright driver): the thread runs each job in a
+    greenlet, and Playwright's sync calls switch between them while they wait. The pool
+    hands a worker at most ``pages`` jobs at a time.
+    """
+
+    def __init__(self, settings: BrowserSettings, name: str = "browser-0", pages: int = 1) -> None:
         self.settings = settings
         self.name = name
+        self.pages = max(1, pages)
         self.marker = f"--govaudit-browser={uuid.uuid4().hex}"
         self.pages_served = 0
         self.launches = 0
         self.kills = 0
+        self.retries = 0
+        self.peak_mb = 0.0
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
-        self._stage = "idle"
-        self._deadline = float("inf")
-        self._kill_reason: NotTested | None = None
+        self._retry: list[_Job] = []
         self._lock = threading.Lock()
         self._blackhole = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._blackhole.bind(("127.0.0.1", 0))  # bound, never listening: connects are refused
         self._dead = False
         self._tried_hosts: set[str] = set()
-        self._page: Any = None
-        self._info = PageInfo(url="")
-        self._crashed: list[bool] = []
+        self._tabs: list[Tab] = []  # idle tabs, navigated again by the next job
+        self._running: set[_Job] = set()
+        self._kill_epoch = 0
+        self._draining = False  # relaunch once the running jobs are done
+        self._aloop: Any = None  # the asyncio loop of this thread's Playwright
+        self._fiber: Any = None  # and its dispatcher greenlet
+        self._wake: Any = None
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
         self._thread.start()
 
     # ---- caller side ---------------------------------------------------------------
     def run(self, url: str, fn: Callable[[Any, PageInfo], T]) -> PageOutcome[T]:
-        """Load ``url`` in a fresh page, call ``fn(page, info)``, close the page.
+        """Load ``url`` in a tab, call ``fn(page, info)``, leave the tab for the next job.
 
         Never raises for a page's fault and never blocks longer than the stage limits.
         """
         if self._dead:
             return PageOutcome(url, not_tested=NotTested(NotTestedReason.BROWSER_ERROR, "已关闭"))
-        future: Future[PageOutcome[T]] = Future()
+        job = _Job(url, fn, Future())
         start = time.monotonic()
-        with self._lock:
-            self._kill_reason = None
-            self._stage, self._deadline = "queued", start + self.settings.launch_timeout + 30
-        self._jobs.put(_Job(url, fn, future))  # type: ignore[arg-type]
+        self._jobs.put(job)
+        self._poke()
         while True:
             try:
-                outcome = future.result(timeout=0.1)
+                outcome = job.future.result(timeout=0.1)
                 outcome.elapsed_ms = int((time.monotonic() - start) * 1000)
                 return outcome
             except TimeoutError:
                 pass
             with self._lock:
-                stage, deadline = self._stage, self._deadline
+                stage, deadline = job.stage, job.deadline
+            if stage == "queued" and self._dead:
+                return PageOutcome(
+                    url, not_tested=NotTested(NotTestedReason.BROWSER_ERROR, "已关闭")
+                )
             if time.monotonic() > deadline:
                 reason = {
                     "navigate": NotTested(NotTestedReason.LOAD_TIMEOUT, "浏览器无响应"),
@@ -140,15 +188,13 @@ class BrowserWorker:
                         NotTestedReason.SCRIPT_LOOP,
                         f"页面主线程超过{self.settings.probe_timeout:g}秒无响应",
                     ),
-                    "job": NotTested(
-                        NotTestedReason.SCRIPT_TIMEOUT, f"超过{self.settings.script_timeout:g}秒"
-                    ),
+                    "job": NotTested(NotTestedReason.SCRIPT_TIMEOUT, f"超过{job.seconds:g}秒"),
                     "launch": NotTested(NotTestedReason.BROWSER_ERROR, "浏览器启动超时"),
                 }.get(stage, NotTested(NotTestedReason.BROWSER_ERROR, f"{stage}阶段超时"))
                 log.warning("%s: %s stuck in stage %s; killing chromium", self.name, url, stage)
-                self._kill(reason)
+                self._kill(job, reason)
                 try:
-                    outcome = future.result(timeout=15)
+                    outcome = job.future.result(timeout=15)
                 except TimeoutError:
                     # The Playwright driver itself is stuck: give up on this worker.
                     log.error("%s: worker did not recover; abandoning it", self.name)
@@ -157,19 +203,33 @@ class BrowserWorker:
                 outcome.elapsed_ms = int((time.monotonic() - start) * 1000)
                 return outcome
 
-    def _kill(self, reason: NotTested) -> None:
+    def _kill(self, job: _Job, reason: NotTested) -> None:
         with self._lock:
-            self._kill_reason = reason
-            self._deadline = float("inf")
+            job.kill_reason = reason
+            job.deadline = float("inf")
+            self._kill_epoch += 1
+            self._draining = True  # no tab starts on the browser being killed
         self.kills += 1
         kill_marked_processes(self.marker)
+
+    def _poke(self) -> None:
+        """Wake the worker thread (it waits in its event loop between jobs)."""
+        loop = self._aloop
+        if loop is not None:
+            try:
+                loop.call_soon_threadsafe(self._wake_up)
+            except RuntimeError:  # the loop is closed: the worker is gone
+                pass
+
+    def _wake_up(self) -> None:
+        if self._wake is not None and not self._wake.done():
+            self._wake.set_result(None)
 
     def close(self, timeout: float = 15.0) -> None:
         """Close the browser and stop the thread (kills Chromium if it does not close)."""
         if self._thread.is_alive():
-            with self._lock:
-                self._stage, self._deadline = "closing", time.monotonic() + timeout
             self._jobs.put(None)
+            self._poke()
             self._thread.join(timeout)
         kill_marked_processes(self.marker)
         self._dead = True
@@ -180,17 +240,14 @@ class BrowserWorker:
         return not self._dead and self._thread.is_alive()
 
     # ---- worker thread ---------------------------------------------------------------
-    def _set_stage(self, stage: str, seconds: float) -> None:
+    def _set_stage(self, job: _Job, stage: str, seconds: float) -> None:
         with self._lock:
-            if self._kill_reason is None:
-                self._stage, self._deadline = stage, time.monotonic() + seconds
+            if job.kill_reason is None:
+                job.stage, job.deadline = stage, time.monotonic() + seconds
 
     def _loop(self) -> None:
         from playwright.sync_api import sync_playwright
 
-        pw = None
-        browser = None
-        context = None
         try:
             pw = sync_playwright().start()
         except Exception as exc:
@@ -198,52 +255,115 @@ class BrowserWorker:
             self._dead = True
             self._drain(NotTested(NotTestedReason.BROWSER_ERROR, f"Playwright无法启动：{exc}"))
             return
+        self._aloop, self._fiber = pw._loop, pw._dispatcher_fiber
+        browser = context = None
+        stopping = False
         try:
-            while True:
-                job = self._jobs.get()
+            while not (stopping and not self._running):
+                if browser is not None and not browser.is_connected():
+                    self._draining = True
+                if self._draining and not self._running:
+                    browser, context = self._shutdown(browser)
+                    self._draining = False
+                job = None
+                if not stopping and not self._draining and len(self._running) < self.pages:
+                    job = self._retry.pop(0) if self._retry else self._next()
                 if job is None:
-                    break
-                host = hostname(job.url)
-                if (
-                    browser is not None
-                    and host
-                    and not is_ip(host)
-                    and host not in self.settings.host_rules
-                    and host not in self._tried_hosts
-                ):
-                    # A host not in the resolver rules: add it (if it resolves) and relaunch.
-                    self._tried_hosts.add(host)
-                    found = host_rules_for([host], self.settings.resolver)
-                    if found:
-                        self.settings.host_rules.update(found)
-                        browser, context = self._shutdown(browser)
-                if browser is not None and (
-                    not browser.is_connected() or self.pages_served >= self.settings.recycle_after
-                ):
+                    _wait(self._aloop, self._fiber, self, 0.5)
+                    continue
+                if job is _STOP:
+                    stopping = True
+                    continue
+                if self._new_host(job.url) and browser is not None:
+                    if self._running:  # relaunch with the new host once the others are done
+                        self._retry.insert(0, job)
+                        self._draining = True
+                        continue
                     browser, context = self._shutdown(browser)
-                try:
-                    if browser is None:
-                        self._set_stage("launch", self.settings.launch_timeout + 5)
+                if browser is None:
+                    try:
+                        self._set_stage(job, "launch", self.settings.launch_timeout + 5)
                         browser, context = self._launch(pw)
-                    outcome = self._do(context, job)
-                except Exception as exc:
-                    outcome = PageOutcome(job.url, not_tested=self._classify(exc))
-                    browser, context = self._shutdown(browser)
-                with self._lock:
-                    killed = self._kill_reason
-                if killed is not None:
-                    outcome = PageOutcome(job.url, not_tested=killed, info=outcome.info)
-                    browser, context = self._shutdown(browser)
-                self.pages_served += 1
-                with self._lock:
-                    self._stage, self._deadline = "idle", float("inf")
-                job.future.set_result(outcome)
+                    except Exception as exc:
+                        self._finish(job, PageOutcome(job.url, not_tested=self._classify(job, exc)))
+                        browser, context = self._shutdown(browser)
+                        continue
+                self._start(job, context)
         finally:
             self._shutdown(browser)
             try:
                 pw.stop()
             except Exception as exc:
                 log.debug("%s: playwright stop: %s", self.name, exc)
+
+    def _next(self) -> Any:
+        try:
+            job = self._jobs.get_nowait()
+        except queue.Empty:
+            return None
+        return _STOP if job is None else job
+
+    def _new_host(self, url: str) -> bool:
+        """A host not in the resolver rules that resolves: the browser must be relaunched."""
+        host = hostname(url)
+        if not host or is_ip(host) or host in self.settings.host_rules:
+            return False
+        if host in self._tried_hosts:
+            return False
+        self._tried_hosts.add(host)
+        found = host_rules_for([host], self.settings.resolver)
+        self.settings.host_rules.update(found)
+        return bool(found)
+
+    def _start(self, job: _Job, context: Any) -> None:
+        """Run the job in a greenlet of its own, started by the event loop."""
+        job.epoch = self._kill_epoch
+        self._running.add(job)
+        g = greenlet.greenlet(lambda: self._job_body(job, context), parent=self._fiber)
+        self._aloop.call_soon(g.switch)
+
+    def _job_body(self, job: _Job, context: Any) -> None:
+        try:
+            outcome = self._do(context, job)
+        except BaseException as exc:  # never let an exception reach the dispatcher fiber
+            outcome = PageOutcome(job.url, not_tested=self._classify(job, exc))
+        try:
+            with self._lock:
+                collateral = job.kill_reason is None and job.epoch != self._kill_epoch
+            if job.kill_reason is not None:
+                outcome = PageOutcome(job.url, not_tested=job.kill_reason, info=outcome.info)
+            if job.kill_reason is not None or collateral:
+                self._draining = True  # the browser was killed: relaunch when all are done
+            if collateral and not outcome.ok and job.retries < 2:
+                # Killed for another tab's sake, not its own: run it again.
+                job.retries += 1
+                self.retries += 1
+                with self._lock:
+                    job.stage, job.deadline = "queued", float("inf")
+                self._retry.append(job)
+            else:
+                self.pages_served += 1
+                self._after_job()
+                self._finish(job, outcome)
+        finally:
+            self._running.discard(job)
+            self._wake_up()
+
+    def _after_job(self) -> None:
+        s = self.settings
+        if self.pages_served >= s.recycle_after:
+            self._draining = True
+        elif s.recycle_mb > 0:
+            mb = tree_pss_mb(self.marker)
+            self.peak_mb = max(self.peak_mb, mb)
+            if mb > s.recycle_mb:
+                log.debug("%s: %.0f MB > recycle_mb; relaunching", self.name, mb)
+                self._draining = True
+
+    def _finish(self, job: _Job, outcome: PageOutcome[Any]) -> None:
+        with self._lock:
+            job.stage, job.deadline = "done", float("inf")
+        job.future.set_result(outcome)
 
     def _drain(self, reason: NotTested) -> None:
         while True:
@@ -288,202 +408,105 @@ class BrowserWorker:
         return browser, context
 
     def _shutdown(self, browser: Any) -> tuple[None, None]:
-        self._page = None
+        self._tabs = []
         if browser is not None:
-            self._set_stage("close", 10)
+            # browser.close() has no watchdog here (no job is running): a timer kills it.
+            timer = threading.Timer(10, kill_marked_processes, [self.marker])
+            timer.start()
             try:
                 browser.close()
             except Exception as exc:
                 log.debug("%s: browser close: %s", self.name, exc)
+            timer.cancel()
             kill_marked_processes(self.marker)
         return None, None
 
     def _do(self, context: Any, job: _Job) -> PageOutcome[Any]:
         s = self.settings
-        info = PageInfo(url=job.url)
-        crashed: list[bool] = []
-        # One page per browser, navigated from job to job: same-site navigations keep the
-        # renderer, whose V8 code cache then compiles injected scripts (axe) only once.
-        # A page is closed and replaced after any job that did not end cleanly.
-        page = self._page
-        if page is None or page.is_closed():
-            page = self._page = context.new_page()
-            page.on("dialog", self._on_dialog)
-            page.on("crash", lambda _page: self._crashed.append(True))
-        self._info, self._crashed = info, crashed
+        tab = self._tabs.pop() if self._tabs else None
+
+        def set_stage(stage: str, seconds: float) -> None:
+            if stage == "job":
+                job.seconds = seconds - 2
+            self._set_stage(job, stage, seconds)
+
         clean = False
-        start = time.monotonic()
         try:
-            self._set_stage("navigate", s.navigation_timeout + 5)
-            try:
-                response = page.goto(
-                    job.url, wait_until="domcontentloaded", timeout=s.navigation_timeout * 1000
-                )
-                left = s.navigation_timeout - (time.monotonic() - start)
-                page.wait_for_load_state("load", timeout=max(left, 0.5) * 1000)
-            except Exception as exc:
-                if crashed:
-                    raise BrowserCrashed(str(exc)) from exc
-                if "Timeout" not in type(exc).__name__:
-                    raise
-                # Slow network, or a main thread that never yields? Ask the page.
-                info.load_complete = False
-                self._set_stage("probe", s.probe_timeout)
-                page.evaluate("1")
-                self._set_stage("navigate", 10)
-                if len(info.dialogs) > s.max_dialogs:
-                    return PageOutcome(
-                        job.url,
-                        not_tested=NotTested(
-                            NotTestedReason.DIALOG, f"{len(info.dialogs)}个：{info.dialogs[0]}"
-                        ),
-                        info=info,
-                    )
-                return PageOutcome(
-                    job.url,
-                    not_tested=NotTested(
-                        NotTestedReason.LOAD_TIMEOUT, f"超过{s.navigation_timeout:g}秒"
-                    ),
-                    info=info,
-                )
-            info.load_ms = int((time.monotonic() - start) * 1000)
-            info.final_url = page.url
-            if response is not None:
-                info.status = response.status
-                info.headers = dict(response.headers)
-                if response.status >= 400:
-                    return PageOutcome(
-                        job.url,
-                        not_tested=NotTested(NotTestedReason.HTTP_ERROR, f"HTTP {response.status}"),
-                        info=info,
-                    )
-                ctype = info.headers.get("content-type", "")
-                if ctype and "html" not in ctype and "xml" not in ctype:
-                    return PageOutcome(
-                        job.url,
-                        not_tested=NotTested(NotTestedReason.NOT_HTML, ctype.split(";")[0]),
-                        info=info,
-                    )
-            if len(info.dialogs) > s.max_dialogs:
-                return PageOutcome(
-                    job.url,
-                    not_tested=NotTested(
-                        NotTestedReason.DIALOG, f"{len(info.dialogs)}个：{info.dialogs[0]}"
-                    ),
-                    info=info,
-                )
-            if s.settle_timeout > 0:
-                self._set_stage("navigate", s.settle_timeout + 5)
-                try:
-                    page.wait_for_load_state("networkidle", timeout=s.settle_timeout * 1000)
-                except Exception as exc:
-                    if crashed:
-                        raise BrowserCrashed(str(exc)) from exc
-            self._set_stage("job", s.script_timeout + 2)
-            value = job.fn(page, info)
-            clean = True
-            return PageOutcome(job.url, value=value, info=info)
-        except Exception as exc:
-            if crashed:
-                raise BrowserCrashed(str(exc)) from exc
-            with self._lock:
-                if self._kill_reason is not None:
-                    raise _Killed() from exc
-            return PageOutcome(job.url, not_tested=self._classify(exc), info=info)
+            if tab is None or tab.page.is_closed():
+                self._set_stage(job, "navigate", 15)
+                tab = open_tab(context, s.blocked_urls)
+            # Tabs are navigated from job to job: same-site navigations keep the renderer,
+            # whose V8 code cache then compiles injected scripts (axe) only once.
+            outcome, clean = load_and_run(
+                tab, job.url, job.fn, s, set_stage, lambda: job.kill_reason
+            )
+            return outcome
         finally:
-            if not (clean and s.reuse_pages):
-                self._set_stage("close", 10)
-                self._page = None
-                try:
-                    page.close()
-                except Exception as exc:
-                    log.debug("%s: page close: %s", self.name, exc)
+            if tab is not None:
+                if clean and s.reuse_pages:
+                    self._tabs.append(tab)
+                else:
+                    self._set_stage(job, "close", 10)
+                    try:
+                        tab.page.close()
+                    except Exception as exc:
+                        log.debug("%s: page close: %s", self.name, exc)
 
-    def _on_dialog(self, dialog: Any) -> None:
-        try:
-            if dialog.type == "beforeunload":
-                dialog.accept()  # leaving the previous page must never be blocked
-                return
-            self._info.dialogs.append(f"{dialog.type}: {dialog.message[:200]}")
-            dialog.dismiss()
-        except Exception as exc:
-            log.debug("dismissing dialog: %s", exc)
-
-    def _classify(self, exc: BaseException) -> NotTested:
-        with self._lock:
-            if self._kill_reason is not None:
-                return self._kill_reason
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if isinstance(exc, BrowserCrashed) or "crash" in text.lower():
-            return NotTested(NotTestedReason.CRASH, text[:200])
-        if "Download is starting" in text:
-            return NotTested(NotTestedReason.NOT_HTML, "下载文件")
-        if "net::" in text:
-            code = text[text.index("net::") :].split()[0]
-            return NotTested(NotTestedReason.NAVIGATION_ERROR, code)
-        if "Timeout" in type(exc).__name__:
-            return NotTested(NotTestedReason.SCRIPT_TIMEOUT, text[:200])
-        if "closed" in text.lower():
-            return NotTested(NotTestedReason.BROWSER_ERROR, text[:200])
-        return NotTested(NotTestedReason.BROWSER_ERROR, f"{type(exc).__name__}: {text[:200]}")
-
-
-def kill_marked_processes(marker: str) -> int:
-    """SIGKILL every process of ours whose command line carries ``marker``, with children."""
-    killed = 0
-    try:
-        mine = psutil.Process().children(recursive=True)
-    except psutil.Error:
-        return 0
-    for proc in mine:
-        try:
-            if marker not in proc.cmdline():
-                continue
-            family = [proc, *proc.children(recursive=True)]
-        except psutil.Error:
-            continue
-        for p in family:
-            try:
-                p.kill()
-                killed += 1
-            except psutil.Error:
-                pass
-        psutil.wait_procs(family, timeout=5)
-    return killed
+    def _classify(self, job: _Job, exc: BaseException) -> NotTested:
+        return classify(exc, job.kill_reason)
 
 
 class BrowserPool:
-    """``size`` workers, each with its own Chromium. Thread-safe; use as a context manager."""
+    """``size`` jobs at a time, in Chromiums of ``pages_per_browser`` tabs each (by default
+    one browser per job). Thread-safe; use as a context manager."""
 
-    def __init__(self, settings: BrowserSettings, size: int = 1) -> None:
+    def __init__(
+        self, settings: BrowserSettings, size: int = 1, pages_per_browser: int = 1
+    ) -> None:
         self.settings = settings
         self.size = max(1, size)
+        self.pages_per_browser = max(1, min(pages_per_browser, self.size))
+        # One token per tab: a caller takes a worker's token, runs its job, gives it back.
         self._free: queue.Queue[BrowserWorker] = queue.Queue()
         self._all: list[BrowserWorker] = []
+        self._replaced: set[int] = set()
         self._lock = threading.Lock()
-        for i in range(self.size):
-            self._add(i)
+        left = self.size
+        while left > 0:
+            self._add(len(self._all), min(left, self.pages_per_browser))
+            left -= self.pages_per_browser
 
-    def _add(self, index: int) -> BrowserWorker:
-        worker = BrowserWorker(self.settings, name=f"browser-{index}")
+    def _add(self, index: int, pages: int) -> BrowserWorker:
+        worker = BrowserWorker(self.settings, name=f"browser-{index}", pages=pages)
         with self._lock:
             self._all.append(worker)
-        self._free.put(worker)
+        for _ in range(pages):
+            self._free.put(worker)
         return worker
 
     def run(self, url: str, fn: Callable[[Any, PageInfo], T]) -> PageOutcome[T]:
-        """Blocking; waits for a free worker. Replaces a worker that stopped recovering."""
-        worker = self._free.get()
+        """Blocking; waits for a free tab. Replaces a worker that stopped recovering."""
+        while True:
+            worker = self._free.get()
+            if worker.alive:
+                break
+            self._replace(worker)  # a token of a worker that died: drop it
         try:
             return worker.run(url, fn)
         finally:
             if worker.alive:
                 self._free.put(worker)
             else:
-                worker.close(timeout=1)
-                with self._lock:
-                    index = len(self._all)
-                self._add(index)
+                self._replace(worker)
+
+    def _replace(self, worker: BrowserWorker) -> None:
+        with self._lock:
+            if id(worker) in self._replaced:
+                return
+            self._replaced.add(id(worker))
+            index = len(self._all)
+        worker.close(timeout=1)
+        self._add(index, worker.pages)
 
     def map(
         self, urls: Iterable[str], fn: Callable[[Any, PageInfo], T]
@@ -501,6 +524,7 @@ class BrowserPool:
         return {
             "launches": sum(w.launches for w in workers),
             "kills": sum(w.kills for w in workers),
+            "retries": sum(w.retries for w in workers),
         }
 
     def close(self) -> None:

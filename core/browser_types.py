@@ -85,6 +85,8 @@ class PageInfo:
     dialogs: list[str] = field(default_factory=list)  # "alert: message"
     load_ms: int = 0
     load_complete: bool = True
+    elements: int = 0  # elements in the DOM after load (counted when the job time scales)
+    job_timeout: float = 0.0  # seconds the job was given (script_timeout, scaled by size)
 
 
 @dataclass
@@ -110,15 +112,19 @@ class BrowserSettings:
     block_other_hosts: bool = True
     navigation_timeout: float = 20.0
     script_timeout: float = 30.0
+    script_timeout_per_10k: float = 0.0  # more job time per 10,000 DOM elements (0 = fixed)
+    max_script_timeout: float = 110.0  # the ceiling of the scaled job time
     probe_timeout: float = 3.0
     settle_timeout: float = 0.0  # extra wait for network idle after "load" (0 = none)
     max_dialogs: int = 3
     recycle_after: int = 100
+    recycle_mb: float = 0.0  # relaunch once the browser's process tree passes this PSS (0 = never)
     viewport: tuple[int, int] = (1280, 900)
     user_agent: str | None = None
     launch_timeout: float = 30.0
     resolver: Resolver | None = None  # for hosts met later (not in host_rules)
     reuse_pages: bool = True  # navigate one page from job to job (closed after any failure)
+    blocked_urls: list[str] = field(default_factory=list)  # URL patterns never requested
 
     def resolver_rules(self) -> str:
         """The --host-resolver-rules value: site names mapped, every other name unresolvable."""

@@ -158,3 +158,41 @@ def test_closing_kills_every_chromium_process(site):
     assert worker.run(site.url("/ok"), title).ok
     worker.close()
     assert not [p for p in psutil.Process().children(recursive=True) if _marked(p, worker)]
+
+
+def test_tabs_of_one_browser_run_together_and_survive_a_hostile_tab(site):
+    """pages_per_browser: several jobs at once in tabs of one Chromium; the watchdog kills
+    it for a looping page, and the jobs of the other tabs, killed with it, run again."""
+    settings = BrowserSettings(navigation_timeout=3, script_timeout=10, probe_timeout=2)
+    with BrowserPool(settings, size=3, pages_per_browser=3) as pool:
+        (worker,) = pool._all
+        assert worker.pages == 3
+
+        spans = []
+
+        def slow_title(page, info):
+            start = time.monotonic()
+            page.wait_for_timeout(1500)  # a job that overlaps the others
+            spans.append((start, time.monotonic()))
+            return page.title()
+
+        outs = list(pool.map([site.url("/ok")] * 3, slow_title))
+        assert [o.value for o in outs] == ["正常"] * 3
+        assert max(s for s, _e in spans) < min(e for _s, e in spans)  # all three at once
+        browsers = [p for p in psutil.Process().children(recursive=True) if _marked(p, worker)]
+        assert len(browsers) == 1  # one Chromium for the three tabs
+        outs = {o.url: o for o in pool.map([site.url("/loop"), site.url("/js")] * 1, slow_title)}
+        assert outs[site.url("/loop")].not_tested.reason is NotTestedReason.SCRIPT_LOOP
+        assert outs[site.url("/js")].ok  # killed with the browser, then run again
+        assert pool.stats["kills"] == 1
+        assert pool.run(site.url("/ok"), title).value == "正常"
+
+
+def test_job_time_grows_with_the_page_up_to_the_ceiling():
+    from core.browser_page import job_seconds
+
+    s = BrowserSettings(script_timeout=30, script_timeout_per_10k=45, max_script_timeout=95)
+    assert job_seconds(s, 500) == pytest.approx(32.25)
+    assert job_seconds(s, 10_000) == 75
+    assert job_seconds(s, 100_000) == 95  # the ceiling
+    assert job_seconds(BrowserSettings(script_timeout=30), 100_000) == 30  # fixed by default
