@@ -235,6 +235,9 @@ def test_every_expected_path_exists_or_fails_as_planted(demo, walk):
             assert fetch.get(url)[0] in (403, 429)
         elif rule.startswith("privacy.") and url != e["page"]:  # an attachment, not a page
             assert fetch.get(url)[0] == 200, e["id"]
+        elif rule.startswith("integrity.") and not url.startswith(www):  # the gambling site
+            status, _, body = fetch.get(url)
+            assert status == 200 and "娱乐城" in body.decode(), e["id"]
         else:
             assert url in pages, (e["id"], url)
     for url in exp.clean_pages(demo):
@@ -278,6 +281,39 @@ def test_planted_page_defects_are_in_the_html(demo, walk):
     assert "公务员" in rsxx and not re.search(
         r"\d{4}[-年/.]\d{1,2}", rsxx.split("<main")[1].split("</main>")[0]
     )
+
+
+def test_veto_cases_are_in_the_html(demo, walk):
+    """The 暗链 and the hover menu (integrity), the 在线咨询 list (interaction)."""
+    pages, _ = walk
+    home = pages[demo.base_url]
+    footer = home.split("<footer>")[1]
+    casino = demo.url("/", "www.xpj-yule.example")
+    assert f'<a href="{casino}">澳门新葡京娱乐城</a>' in footer and "left:-9999px" in footer
+    assert '<div class="sites"><span>网站群</span><ul class="menu">' in home.split("</header>")[0]
+    css = _Fetcher(demo).get(demo.url("/css/main.css"))[2].decode()
+    assert ".sites:hover .menu" in css and ".sites .menu{display:none" in css
+    assert (
+        home.count('href="/gzcy/zxzx/"') == 1 and 'href="/gzcy/zxzx/"' in pages[demo.url("/gzcy/")]
+    )
+    zxzx = pages[demo.url("/gzcy/zxzx/")]
+    heads = re.findall(r'<th scope="col">([^<]+)</th>', zxzx)
+    assert heads == ["标题", "留言时间", "状态", "回复时间"]
+    rows = re.findall(
+        r"<tr><td><a href=\"([^\"]+)\">[^<]+</a></td><td>([\d-]+)</td><td>([^<]+)</td><td>([\d-]*)</td></tr>",
+        zxzx,
+    )
+    assert len(rows) == 7 and all(demo.url(path) in pages for path, *_ in rows)
+    old = [
+        (d, s) for _, d, s, r in rows if not r and ANCHOR - date.fromisoformat(d) > timedelta(90)
+    ]
+    assert old == [(f"{ANCHOR - timedelta(days=128):%Y-%m-%d}", "未回复")]
+    late = [
+        (d, r)
+        for _, d, _, r in rows
+        if r and _workdays_between(date.fromisoformat(d), date.fromisoformat(r)) > 10
+    ]
+    assert len(late) == 1 and _workdays_between(*map(date.fromisoformat, late[0])) == 14
 
 
 def test_dates_are_relative_to_anchor(demo, walk):

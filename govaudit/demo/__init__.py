@@ -3,7 +3,8 @@
 ``govaudit demo`` serves the site on loopback with its own DNS zone, audits it in this
 process and prints a summary. The first run in a data directory audits revision 1 (every
 planted defect); later runs audit revision 2, where some defects are fixed and one is new,
-so the report shows 已整改 and 新发现. See EXPECTED.md.
+so the report shows 已整改 and 新发现. Before auditing it seeds a week of homepage probes
+(probes.py) for the availability audit. See EXPECTED.md.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import sys
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +117,17 @@ def _config(demo: Any, data_dir: Path, user_config: str | None) -> Any:
     return config_from_dict(data, user_config or "demo config")
 
 
+def _seed_probes(config: Any, anchor: date) -> None:
+    """The demo's seeded week of homepage probes (probes.py), so availability is judged."""
+    from govaudit.demo.probes import seed_probes
+    from reports.store import Store
+
+    now = datetime.combine(anchor, datetime.now().time())
+    n = seed_probes(Store.for_config(config), config.homepage, anchor, now)
+    if n:
+        print(f"首页探测记录：写入演示用的近7天模拟探测 {n} 次（每10分钟一次，含一次9小时中断）")
+
+
 def _summary(findings_path: Path) -> None:
     """Findings by rule, the run-to-run states and the scorecard verdict, from findings.json."""
     try:
@@ -158,6 +170,7 @@ def cli_demo(args: argparse.Namespace) -> int:
         print(f"DNS 服务器：{demo.dns_server}（--dns-server {demo.dns_server}）")
         if args.serve_only:
             config_path = demo.write_config(data_dir)
+            _seed_probes(_config(demo, data_dir, None), anchor)
             for role, url in demo.host_urls().items():
                 print(f"  {role:<18} {url}")
             print(f"配置文件：{config_path.resolve()}")
@@ -174,6 +187,7 @@ def cli_demo(args: argparse.Namespace) -> int:
         from pipeline.audit import audit_site
 
         config = _config(demo, data_dir, getattr(args, "config", None))
+        _seed_probes(config, anchor)
         outcome = audit_site(config, args.out, None, today=anchor)
         if outcome.exit_code == 2:
             print(f"govaudit: cannot run: {outcome.reason}", file=sys.stderr)

@@ -7,7 +7,8 @@
 
 Servers (all threads, all stopped by ``stop()``):
 - the main HTTP server on 127.0.0.1:P and [::1]:P (dual stack, same port), serving
-  www.lcnr.gov.cn, static.lcnr.gov.cn, m.lcnr.gov.cn and www.lcs.gov.cn by Host header;
+  www.lcnr.gov.cn, static.lcnr.gov.cn, m.lcnr.gov.cn, www.lcs.gov.cn and the gambling
+  site www.xpj-yule.example (target of the homepage's hidden link) by Host header;
 - zwfw.lcnr.gov.cn on 127.0.0.1:P+1 only, while [::1]:P+1 is held bound but not listening
   (its AAAA points at ::1: IPv6 connection refused);
 - 127.0.0.1:P+2 bound and never listening: gis.lcnr.gov.cn links get "connection refused";
@@ -54,6 +55,7 @@ UNIT_MAP = [
     ("/zcjd/", "政策法规组"),
     ("/hygk/", "综合组"),
     ("/gzcy/jzxx/", "执法监督组"),
+    ("/gzcy/zxzx/", "执法监督组"),
     ("/gzcy/yjzj/", "信息中心"),
     ("/gzcy/", "信息中心"),
     ("/tzgg/", "综合组"),
@@ -283,6 +285,7 @@ class DemoSite:
             "ipv6_mismatch": site_data.MOBILE,
             "refused": site_data.GIS,
             "partner": site_data.PARTNER,
+            "casino": site_data.CASINO,
             "dns_failure": site_data.INVALID,
             "ns1": site_data.NS1,
             "ns2": site_data.NS2,
@@ -311,6 +314,7 @@ class DemoSite:
             "ns1.lcs.gov.cn": dict(both),
             "ns2.lcs.gov.cn": dict(both),
             site_data.PARTNER: dict(both),
+            site_data.CASINO: dict(both),
         }
 
     # ------------------------------------------------------------------ config

@@ -8,7 +8,8 @@ the network: the HTTP and DNS servers live in server.py and dnsserver.py; this m
 (host, path, query) to a reply.
 
 The bureau's identity and data types are in site_data.py, its columns and articles in
-site_columns.py, the page builders in pages.py; DemoContent puts them together.
+site_columns.py, the page builders in pages.py (and veto_pages.py: the 暗链 and the 在线咨询
+list); DemoContent puts them together.
 """
 
 from __future__ import annotations
@@ -17,9 +18,9 @@ from datetime import date, timedelta
 from urllib.parse import parse_qs
 
 from govaudit.demo import files
-from govaudit.demo.pages import SitePages
 from govaudit.demo.site_columns import BureauColumns
 from govaudit.demo.site_data import (
+    CASINO,
     MOBILE,
     PARTNER,
     REVISIONS,
@@ -32,9 +33,10 @@ from govaudit.demo.site_data import (
     Reply,
     _e,
 )
+from govaudit.demo.veto_pages import VetoPages
 
 
-class DemoContent(SitePages):
+class DemoContent(VetoPages):
     """All pages of the demo site for one anchor date and revision."""
 
     def __init__(self, anchor: date, revision: int, ports: Ports) -> None:
@@ -73,6 +75,7 @@ class DemoContent(SitePages):
             if col.path not in self.pages:
                 self.render_column(col)
         self._misc_pages()
+        self._veto_pages()
         self._binaries()
 
     def _binaries(self) -> None:
@@ -184,6 +187,8 @@ class DemoContent(SitePages):
             if path in names:
                 return self.simple_page(names[path], "请登录后办理相关业务。")
             return Reply(404, b"Not Found", "text/plain")
+        if host == CASINO:
+            return self.casino(path)
         if host == PARTNER:
             if path == "/":
                 return self.simple_page("临川市人民政府", "临川市人民政府门户网站")

@@ -22,6 +22,7 @@ MOBILE = "m.lcnr.gov.cn"  # different content over IPv6
 GIS = "gis.lcnr.gov.cn"  # resolves, nothing listens on its port (connection refused)
 PARTNER = "www.lcs.gov.cn"  # the city government's portal: an external site
 INVALID = "www.lcgtj.invalid"  # the old bureau site: DNS failure
+CASINO = "www.xpj-yule.example"  # a gambling site: target of the homepage's hidden link
 ZONE = "lcnr.gov.cn"
 NS1 = "ns1.lcnr.gov.cn"  # A + AAAA, answers on ::1
 NS2 = "ns2.lcnr.gov.cn"  # A only → fewer than two name servers with IPv6
