@@ -100,6 +100,12 @@ class DisclosureDatesOptions(_Model):
     consultation_min_days: int = Field(
         30, ge=1, description="Shortest consultation period, both ends counted"
     )
+    feedback_grace_days: int = Field(
+        15,
+        ge=0,
+        description="Working days after a consultation closes before its missing 反馈 "
+        "(意见采纳情况) is reported",
+    )
     publication_days: int = Field(
         20,
         ge=0,

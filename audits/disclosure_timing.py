@@ -276,7 +276,8 @@ class TimingChecks:
                         evidence=evidence,
                     )
                 )
-            if end is not None and end < self.ctx.today:
+            # The 反馈 is due some time after the close, not the next day.
+            if end is not None and add_working_days(end, opts.feedback_grace_days) < self.ctx.today:
                 linked = any(self._words(t, opts.feedback_words) for t, _ in d.anchors)
                 published = linked or any(related(t, d.title) for t in feedback_titles)
                 if not published:

@@ -286,3 +286,17 @@ def test_consultation_period_in_working_days(tmp_path):
         good_site(), text.replace("7个工作日", "30个工作日"), pub="2026-09-30", feedback=True
     )
     assert not by_rule(audit(tmp_path / "b", pages, PLUGINS), "disclosure.consultation_short")
+
+
+def test_feedback_is_not_due_the_day_after_a_consultation_closes(tmp_path):
+    """平潭's consultation (tests/real) closed on 2026-09-09; on 2026-09-10 its 反馈 is not
+    yet late. It is after feedback_grace_days working days (default 15)."""
+    text = "征求意见时间：2026年10月1日至2026年11月10日。"
+    pages = _consultation(good_site(), text, pub="2026-10-01")
+    result = audit(tmp_path, pages, PLUGINS)  # as of 2026-11-26: 12 working days after
+    assert not by_rule(result, "disclosure.consultation_no_feedback")
+    options = {"disclosure_dates": {"feedback_grace_days": 5}}
+    (f,) = by_rule(
+        audit(tmp_path / "b", pages, PLUGINS, options), "disclosure.consultation_no_feedback"
+    )
+    assert f["evidence"]["end"] == "2026-11-10"
