@@ -8,7 +8,6 @@ counts bytes after decompression. Knows nothing of the store, the audits or the 
 from __future__ import annotations
 
 import http.client
-import ipaddress
 import socket
 import ssl
 import time
@@ -18,8 +17,9 @@ from pathlib import Path
 from typing import BinaryIO
 from urllib.parse import urljoin, urlsplit
 
-from core.config import Config, parse_dns_server, parse_resolve
+from core.config import Config
 from core.dns import DnsFailure, Resolver, is_ip
+from crawler.guard import AddressPolicy
 
 CHUNK = 64 * 1024
 MAX_REDIRECTS = 5
@@ -43,37 +43,6 @@ class Fetched:
     head: bytes = b""  # the first bytes, for sniffing the format
 
 
-def _non_public(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return True
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
-
-
-class AddressPolicy:
-    """Which addresses a download may connect to: public ones, plus the exempt set."""
-
-    def __init__(self, config: Config, resolver: Resolver) -> None:
-        self.exempt: set[str] = set()
-        for item in config.dns.resolve:
-            self.exempt.add(parse_resolve(item)[2].strip("[]"))
-        if config.dns.server:
-            self.exempt.add(parse_dns_server(config.dns.server)[0])
-        for url in config.site.urls:
-            host = urlsplit(url).hostname or ""
-            for family in (4, 6):
-                try:
-                    self.exempt.update(resolver.lookup(host, family).addresses)
-                except (DnsFailure, OSError):
-                    pass
-
-    def allowed(self, address: str) -> bool:
-        return address in self.exempt or not _non_public(address)
-
-
 class _Deadline:
     def __init__(self, seconds: float) -> None:
         self.end = time.monotonic() + seconds
@@ -90,7 +59,7 @@ class Downloader:
 
     def __init__(self, config: Config, resolver: Resolver) -> None:
         self.resolver = resolver
-        self.policy = AddressPolicy(config, resolver)
+        self.policy = AddressPolicy.for_site(config, resolver)
         self.max_bytes = config.attachments.max_bytes
         self.timeout = config.attachments.timeout
         self.verify_tls = config.crawl.verify_tls
@@ -130,7 +99,7 @@ class Downloader:
         if not addresses:
             raise DnsFailure(host, "no address")
         for address in addresses:
-            if self.policy.allowed(address):
+            if self.policy.permits(address):
                 return address
         raise _Refused(f"{host} resolves to {addresses[0]} (not a public address)")
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from core.config import Config, parse_dns_server, parse_resolve
-from core.dns import Resolver, is_ip
+from core.dns import DnsFailure, Resolver, is_ip
 from core.snapshot import LinkStatus, StatusKind
 
 if TYPE_CHECKING:
@@ -103,8 +103,19 @@ class AddressPolicy:
                 allowed.append(host.strip("[]"))
             elif resolver is not None:
                 for family in (4, 6):
-                    allowed.extend(resolver.lookup(host, family).addresses)
+                    try:
+                        allowed.extend(resolver.lookup(host, family).addresses)
+                    except (DnsFailure, OSError):
+                        pass  # a start host that does not resolve fails the crawl anyway
         return cls(allowed)
+
+    def permits(self, address: str) -> bool:
+        """May ``address`` be connected to? (``check`` without the exception; not an IP: no.)"""
+        try:
+            ip = ipaddress.ip_address(address.strip("[]"))
+        except ValueError:
+            return False
+        return ip in self.allowed or non_public(ip) is None
 
     def check(self, host: str, address: str) -> None:
         """Raise :class:`PrivateAddressError` unless ``address`` may be connected to."""
