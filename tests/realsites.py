@@ -36,7 +36,19 @@ SITES = REAL / "sites"
 
 @cache
 def expected() -> dict[str, Any]:
-    return json.loads((REAL / "expected.json").read_text(encoding="utf-8"))
+    """expected.json, with the entries of expected.d/*.json added (one file per batch of
+    pages, so batches can be written side by side): lists are appended, other keys kept."""
+    doc = json.loads((REAL / "expected.json").read_text(encoding="utf-8"))
+    for extra in sorted((REAL / "expected.d").glob("*.json")):
+        more = json.loads(extra.read_text(encoding="utf-8"))
+        for host, site in more.get("sites", {}).items():
+            into = doc["sites"].setdefault(host, {})
+            for key, value in site.items():
+                if isinstance(value, list):
+                    into.setdefault(key, []).extend(value)
+                else:
+                    into.setdefault(key, value)
+    return doc
 
 
 def hosts() -> list[str]:
