@@ -26,7 +26,11 @@ REAL = Path(__file__).parent / "real"
 
 
 def manifest() -> list[dict]:
-    return json.loads((REAL / "MANIFEST.json").read_text(encoding="utf-8"))
+    """MANIFEST.json, then the entries of manifest.d/*.json (batches written side by side)."""
+    entries = json.loads((REAL / "MANIFEST.json").read_text(encoding="utf-8"))
+    for extra in sorted((REAL / "manifest.d").glob("*.json")):
+        entries += json.loads(extra.read_text(encoding="utf-8"))
+    return entries
 
 
 def read_saved(file: str) -> str:
