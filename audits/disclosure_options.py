@@ -77,7 +77,7 @@ class DisclosureDatesOptions(_Model):
         default_factory=lambda: ["解读"], description="Title words of an interpretation"
     )
     consultation_words: list[str] = Field(
-        default_factory=lambda: ["征求意见", "意见征集", "征集意见", "公开征求"],
+        default_factory=lambda: ["征求意见", "意见征集", "征集意见", "公开征求", "征询意见"],
         description="Title words of a consultation notice",
     )
     feedback_words: list[str] = Field(

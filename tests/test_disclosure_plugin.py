@@ -300,3 +300,16 @@ def test_feedback_is_not_due_the_day_after_a_consultation_closes(tmp_path):
         audit(tmp_path / "b", pages, PLUGINS, options), "disclosure.consultation_no_feedback"
     )
     assert f["evidence"]["end"] == "2026-11-10"
+
+
+def test_a_notice_asking_for_opinions_as_zhengxun_is_a_consultation(tmp_path):
+    """平潭 words some notices "…方案征询意见公示" (tests/real, 规划信息): still a consultation."""
+    pages = _consultation(good_site(), "征求意见时间：2026年10月1日至10月15日。")
+    for path in ("/zwgk/yjzj/1.html", "/zwgk/yjzj/"):
+        pages[path] = (
+            pages[path].replace("关于公开征求", "关于").replace("（征求意见稿）", "（草案）")
+        ).replace("》意见的公告", "》征询意见的公告")
+    assert "征求" not in pages["/zwgk/yjzj/1.html"].split("<title>")[1].split("</title>")[0]
+    result = audit(tmp_path, pages, PLUGINS)
+    (f,) = by_rule(result, "disclosure.consultation_short")
+    assert "征询意见" in f["evidence"]["title"]
