@@ -208,6 +208,16 @@ RULES: list[RuleSpec] = [
         category="政策解读",
     ),
     RuleSpec(
+        id="disclosure.not_checked",
+        title="政策解读情况未能检查",
+        severity=Severity.INFO,
+        regulation=REG_INTERP,
+        advice="按原因处理：确保政策文件页面和网站的政策解读栏目可以访问并被抓取，或人工核对解读发布情况。",
+        unit="综合组",
+        description="证据中的 rule 为未能判定的规则，reason 为原因，policies 列出未能检查的政策文件；未检查不等于通过。",
+        category="政策解读",
+    ),
+    RuleSpec(
         id="disclosure.consultation_short",
         title="意见征集期限少于30日",
         severity=Severity.WARNING,

@@ -58,6 +58,7 @@ class TimingChecks:
         return list({id(d): d for d in self.docs.values()}.values())
 
     rule: Callable[[str], RuleSpec]  # AuditPlugin.rule
+    _unreadable: Callable[[str], str]  # why a page could not be read (the plugin's)
 
     # interpretations
     def _items(self) -> dict[str, tuple[str, str, date | None, Doc | None]]:
@@ -84,22 +85,39 @@ class TimingChecks:
     def _policy_keys(self, items: dict) -> list[str]:
         opts = self.options
         keys = []
-        column_of: dict[str, str] = {}
+        # Every list a row appears in counts (a homepage block and its column list both
+        # name it): what a row is must not depend on which list was crawled first.
+        columns_of: dict[str, list[str]] = {}
         for d in self._unique_docs():
             if d.is_list:
                 for _, url, _ in d.entries:
-                    column_of.setdefault(urlkey(url), d.column or d.title)
+                    columns_of.setdefault(urlkey(url), []).append(d.column or d.title)
         for key, (title, _url, _when, doc) in items.items():
-            column = (doc.column if doc else "") or column_of.get(key, "")
-            if self._words(column, opts.interpretation_words):
+            columns = [c for c in [doc.column if doc else "", *columns_of.get(key, [])] if c]
+            if any(self._words(c, opts.interpretation_words) for c in columns):
                 continue
             if self._words(title, opts.interpretation_words):
                 continue
-            if self._words(column, opts.policy_columns) or self._words(
-                column_of.get(key, ""), opts.policy_columns
-            ):
+            if any(self._words(c, opts.policy_columns) for c in columns):
                 keys.append(key)
         return keys
+
+    def _interpretation_sources_unread(self) -> str:
+        """Why the site's own 解读 column could not be read ('' when it could, or has none)."""
+        seen: set[str] = set()
+        for d in self._unique_docs():
+            for text, href in d.anchors:
+                key = urlkey(href)
+                if key in seen or not self._words(text, self.options.interpretation_words):
+                    continue
+                seen.add(key)
+                if self.doc(href) is None:
+                    reason = self._unreadable(href)
+                    if reason.startswith("链接失效"):
+                        return f"网站的解读栏目“{text}”{reason}"
+                if len(seen) >= 20:
+                    return ""
+        return ""
 
     def _interpretations(self) -> list[Finding]:
         opts = self.options
@@ -110,6 +128,8 @@ class TimingChecks:
             if self._words(v[0], opts.interpretation_words) and compact(v[0]) not in ("政策解读",)
         }
         out: list[Finding] = []
+        unread: list[dict[str, str]] = []
+        sources_unread = self._interpretation_sources_unread() if interps or items else ""
         for key in self._policy_keys(items):
             title, url, when, doc = items[key]
             if not self._recent(when):
@@ -127,6 +147,17 @@ class TimingChecks:
                     if links_back or related(cand[0], title):
                         match = cand
                         break
+            if match is None and (doc is None or sources_unread):
+                # The policy page (its 解读 links) or the site's 解读 column was not read:
+                # "no 解读 found" would be a guess.
+                unread.append(
+                    {
+                        "policy": title,
+                        "url": url,
+                        "reason": sources_unread or f"政策文件页面{self._unreadable(url)}",
+                    }
+                )
+                continue
             if match is None:
                 out.append(
                     Finding(
@@ -170,6 +201,25 @@ class TimingChecks:
                     ),
                     evidence=evidence,
                     unit=self._unit("disclosure.interpretation_late", doc, url),
+                )
+            )
+        if unread:
+            reasons = sorted({u["reason"] for u in unread})
+            out.append(
+                Finding(
+                    rule="disclosure.not_checked",
+                    url=self.ctx.snapshot.homepage_url,
+                    page=None,
+                    message=f"未能检查{len(unread)}项政策文件是否发布解读：{'；'.join(reasons[:3])}"
+                    + ("等" if len(reasons) > 3 else "")
+                    + "。本项不作判断，不视为通过。",
+                    evidence={
+                        "rule": "disclosure.interpretation_missing",
+                        "reason": reasons[0],
+                        "count": len(unread),
+                        "policies": unread[:20],
+                    },
+                    key="disclosure.interpretation_missing",
                 )
             )
         return out
