@@ -36,6 +36,7 @@ _RE_WIDGET_CODE = re.compile(
     r"""|jiucuo[^"'>\s]*?[?&](?:site_?code|v)=([0-9A-Za-z]{6,12})""",
     re.I,
 )
+_REFRESH_STUB = re.compile(r"<meta[^>]+http-equiv\s*=\s*[\"']?refresh", re.I)
 _WIDGET_TAGS = ("script", "span", "img", "a", "div", "p", "input", "area", "iframe")
 
 
@@ -236,6 +237,8 @@ class IdentityAudit(AuditPlugin):
         info = parse_site_page(page, self.ctx)
         if info is None:
             return None
+        if _REFRESH_STUB.search(page.html or "") and len(compact(info.main_text)) < 40:
+            return None  # a <meta http-equiv="refresh"> stub is a redirect, not a page
         facts = _Facts(url=info.final_url, meta_id=(info.meta.get("siteidcode") or "").strip())
         footer = info.footer_text
         if framed:

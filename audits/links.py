@@ -74,6 +74,7 @@ _TAG_ZH = {
     "link": "样式/资源",
     "iframe": "内嵌框架",
     "frame": "框架",
+    "meta": "页面跳转",
     "source": "媒体",
     "video": "视频",
     "audio": "音频",

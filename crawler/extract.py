@@ -112,7 +112,7 @@ RESOURCE_EXT = ATTACHMENT_EXT | {
     "dmg",
 }
 #: Tags whose targets are pages to crawl (when internal and not a resource).
-PAGE_TAGS = {"a", "area", "iframe", "frame"}
+PAGE_TAGS = {"a", "area", "iframe", "frame", "meta"}  # meta: <meta http-equiv="refresh">
 
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 _WS = re.compile(r"\s+")
@@ -276,6 +276,18 @@ def _scan_links(html: str) -> list[tuple[str, str, str, str | None]]:
     return out
 
 
+_REFRESH = re.compile(r"^\s*\d*(?:\.\d+)?\s*[;,]\s*url\s*=\s*['\"]?([^'\"\s]+)", re.I)
+
+
+def _refresh_target(meta: dict[str, str]) -> str:
+    """The URL a ``<meta http-equiv="refresh">`` sends the visitor to ('' if none)."""
+    for name, content in meta.items():
+        if name.lower() == "refresh":
+            m = _REFRESH.match(content)
+            return m.group(1) if m else ""
+    return ""
+
+
 def parse_html(
     html: str, url: str, encoding: str = "utf-8", max_links: int | None = None
 ) -> ParsedPage:
@@ -356,6 +368,12 @@ def parse_html(
                 continue
             seen.add(key)
             links.append(RawLink(target, tag, text[:200], raw[:500]))
+    refresh = _refresh_target(meta)
+    if refresh:  # <meta http-equiv="refresh" content="0;url=…">: a redirect written in HTML
+        target = resolver.resolve(refresh)
+        if target is not None and (target, "meta") not in seen and len(links) != cap:
+            seen.add((target, "meta"))
+            links.append(RawLink(target, "meta", "", refresh[:500]))
     if partial:
         # The tree ends where libxml2 stopped: find the links in the rest of the page.
         for tag, raw, text, rel_attr in _scan_links(html):

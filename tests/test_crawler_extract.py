@@ -10,7 +10,7 @@ from core.config import Config
 from core.snapshot import StatusKind
 from crawler.charset import decode_html
 from crawler.checker import looks_blocked, looks_soft_404, status_for_code, status_for_failure
-from crawler.extract import is_attachment, parse_html
+from crawler.extract import PAGE_TAGS, is_attachment, parse_html
 from crawler.scope import Scope, normalize_url
 
 BASE = "http://www.example.gov.cn/zwgk/index.html"
@@ -145,3 +145,18 @@ def test_soft_404_and_firewall_titles():
     assert not looks_soft_404("通知公告", "通知公告", "正文" * 400, 800)
     assert looks_blocked("网站防火墙 - 访问被拦截") and looks_blocked("Just a moment...")
     assert not looks_blocked("局长信箱")
+
+
+def test_a_meta_refresh_is_a_link_to_the_page_it_sends_visitors_to():
+    """平潭's 办理结果公示 column URL answers only
+    <meta http-equiv="refresh" content="0;url=https://…/zfgs/#/…"> (tests/real): the crawl
+    must follow it like a redirect, and the stub itself is not content."""
+    html = '<meta http-equiv="refresh" content="0;url=../bszn/" />'
+    parsed = parse_html(html, "https://www.pingtan.gov.cn/zwgk/a/bljggs/")
+    assert [(link.target, link.tag) for link in parsed.links] == [
+        ("https://www.pingtan.gov.cn/zwgk/a/bszn/", "meta")
+    ]
+    timed = "<html><head><meta http-equiv='Refresh' content=\"5; URL='/next.html'\"></head></html>"
+    assert parse_html(timed, "http://h/").links[0].target == "http://h/next.html"
+    assert "meta" in PAGE_TAGS
+    assert not parse_html("<meta http-equiv='refresh' content='30'>", "http://h/").links
