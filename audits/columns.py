@@ -413,6 +413,15 @@ class ColumnsAudit(AuditPlugin):
                 col.status = "含子栏目"
             elif col.kind == "scripted":
                 col.status = "列表由脚本生成，未能检查"
+                out.append(
+                    self._not_checked(
+                        ["columns.stale", "columns.blank"],
+                        col.url,
+                        f"栏目“{col.name}”的信息列表由脚本生成，未能读取（未渲染，或渲染后列表仍为空）",
+                        col.url,
+                        column=col.name,
+                    )
+                )
             elif cat is not None and col.kind in ("list", "single"):
                 stale = col.newest is None or (col.days or 0) > cat.limit_days
                 if stale:

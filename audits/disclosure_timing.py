@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 
     from audits.base import AuditContext, RuleSpec
     from audits.disclosure_options import DisclosureDatesOptions
+    from audits.pageinfo import PageInfo
+    from core.snapshot import Page
 
 _RE_RANGE_SEP = re.compile(r"^\s*(?:至|到|—|－|-|~|～|―|–)+\s*")
 _RE_MD_ONLY = re.compile(r"^\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
@@ -59,6 +61,8 @@ class TimingChecks:
 
     rule: Callable[[str], RuleSpec]  # AuditPlugin.rule
     _unreadable: Callable[[str], str]  # why a page could not be read (the plugin's)
+    _read: Callable[[str], tuple[Page, PageInfo] | None]  # a page and its reading
+    _load: Callable[[str], Doc | None]  # a page's Doc, read from the snapshot if needed
 
     # interpretations
     def _items(self) -> dict[str, tuple[str, str, date | None, Doc | None]]:
@@ -105,18 +109,21 @@ class TimingChecks:
     def _interpretation_sources_unread(self) -> str:
         """Why the site's own 解读 column could not be read ('' when it could, or has none)."""
         seen: set[str] = set()
-        for d in self._unique_docs():
-            for text, href in d.anchors:
-                key = urlkey(href)
-                if key in seen or not self._words(text, self.options.interpretation_words):
-                    continue
-                seen.add(key)
-                if self.doc(href) is None:
-                    reason = self._unreadable(href)
-                    if reason.startswith("链接失效"):
-                        return f"网站的解读栏目“{text}”{reason}"
-                if len(seen) >= 20:
-                    return ""
+        # The 解读 column is usually linked from the site's chrome (header menu), which
+        # documents' main-content anchors leave out: take the homepage's links too.
+        home = self._read(self.ctx.snapshot.homepage_url)
+        chrome = [(a.text, a.href) for a in home[1].anchors] if home else []
+        pairs = chrome + [pair for d in self._unique_docs() for pair in d.anchors]
+        for text, href in pairs:
+            key = urlkey(href)
+            if key in seen or not self._words(text, self.options.interpretation_words):
+                continue
+            seen.add(key)
+            if self._load(href) is None:
+                return f"网站的解读栏目“{text}”{self._unreadable(href)}"
+            if len(seen) >= 20:
+                break
+        return ""
         return ""
 
     def _interpretations(self) -> list[Finding]:

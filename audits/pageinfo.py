@@ -270,7 +270,8 @@ def _parse_page(
         info.title = clean(t.text_content())
         break
 
-    scripted_lists = [] if page.rendered else script_list_containers(root)
+    # Also after rendering: a container still empty then is a list whose data did not load.
+    scripted_lists = script_list_containers(root)
     zone_of, crumb_els = classify(root, base, info.title, chrome, scripted_lists)
     texts: dict[str, list[str]] = {z: [] for z in (NAV, HEADER, FOOTER, CRUMB, PAGER, MAIN)}
     stack: list[tuple[bool, etree._Element, str]] = [(False, root, MAIN)]
@@ -320,10 +321,10 @@ def _parse_page(
     info.body_length = len(main_compact) - sum(len(compact(h)) for h in info.headings)
     info.has_empty_marker = any(m in main_compact for m in EMPTY_MARKERS)
     info.entries = _entries(root, zone_of, base, anchor)
-    if not page.rendered:
-        # a list container left empty in the HTML and filled by a script, in the main zone
-        info.script_lists = sum(1 for c in scripted_lists if zone_of.get(c, MAIN) == MAIN)
-        info.scripted = info.script_lists > 0
+    # a list container left empty in the HTML and filled by a script, in the main zone (on
+    # a rendered page: still empty after the scripts ran, and no list read)
+    info.script_lists = sum(1 for c in scripted_lists if zone_of.get(c, MAIN) == MAIN)
+    info.scripted = info.script_lists > 0 and not (page.rendered and info.entries)
     info.empty_column = _empty_column(root, zone_of, info)
     # the article bar (发布日期：…) sits near the top of the main text
     info.pubdate = parse_pubdate(info.meta.get("pubdate")) or labelled_date(
@@ -366,6 +367,14 @@ def _entries(
     out = _items(root, zone_of, base, anchor, ("li", "tr", "dd"), need_date=False)
     if not out:
         out = _items(root, zone_of, base, anchor, ("div", "p"), need_date=True)
+    # Undated rows that all lead to other sites (人民日报 … 新浪 media links, 友情链接) are a
+    # links block, not the column's items: a column whose list failed to load must not
+    # look like one whose items carry no dates.
+    own = urlsplit(base).hostname or ""
+    if out and all(e.date is None for e in out) and all(
+        (urlsplit(e.url).hostname or "") not in ("", own) for e in out
+    ):
+        return []
     return out
 
 
