@@ -52,8 +52,11 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
+# Two workers (one per core), each test file on one worker (its module fixtures: servers,
+# databases): 574 tests take about 7.5 minutes instead of 13.7 on these 2 cores.
+JOBS ?= 2
 test: install lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(JOBS) --dist loadfile
 
 docs: $(STAMP)
 	$(BIN)/python -m govaudit.docs
