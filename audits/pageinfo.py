@@ -371,8 +371,10 @@ def _entries(
     # links block, not the column's items: a column whose list failed to load must not
     # look like one whose items carry no dates.
     own = urlsplit(base).hostname or ""
-    if out and all(e.date is None for e in out) and all(
-        (urlsplit(e.url).hostname or "") not in ("", own) for e in out
+    if (
+        out
+        and all(e.date is None for e in out)
+        and all((urlsplit(e.url).hostname or "") not in ("", own) for e in out)
     ):
         return []
     return out
