@@ -124,6 +124,11 @@ class AccessibilityOptions(BaseModel):
     recycle_mb: float = Field(
         1024.0, ge=0, description="Relaunch Chromium once its processes pass this PSS (0: never)"
     )
+    tab_heap_mb: float = Field(
+        40.0,
+        ge=0,
+        description="Collect a reused tab's garbage once its JS heap passes this many MB (0: never)",
+    )
     blocked_urls: list[str] = Field(
         default_factory=lambda: list(BLOCKED_URLS),
         description="URL patterns never loaded (fonts and media: axe reads the DOM and CSS)",
@@ -288,6 +293,7 @@ class AccessibilityAudit(AuditPlugin):
             settle_timeout=opts.settle_timeout,
             recycle_after=opts.recycle_after,
             recycle_mb=opts.recycle_mb,
+            tab_heap_mb=opts.tab_heap_mb,
             blocked_urls=list(opts.blocked_urls),
             max_dialogs=0 if opts.dialogs_not_tested else 1000,
         )

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import queue
 import socket
 import threading
@@ -40,11 +41,12 @@ from typing import Any, TypeVar
 
 import greenlet
 
-from core.browser_page import Tab, classify, load_and_run, open_tab
+from core.browser_page import Tab, classify, load_and_run, open_tab, trim_heap
 from core.browser_procs import kill_marked_processes, tree_pss_mb
 from core.browser_types import (
     CHROMIUM,
     CHROMIUM_ARGS,
+    CHROMIUM_SHELL,
     LOOPBACK,
     BrowserSettings,
     NotTested,
@@ -59,6 +61,7 @@ from core.dns import is_ip
 __all__ = [  # the job types are re-exported: callers import them from here
     "CHROMIUM",
     "CHROMIUM_ARGS",
+    "CHROMIUM_SHELL",
     "LOOPBACK",
     "BrowserPool",
     "BrowserSettings",
@@ -91,6 +94,25 @@ class _Job:
 
 
 _STOP: Any = object()
+_ENV_LOCK = threading.Lock()  # NODE_OPTIONS is set for the driver's start only
+
+
+def start_playwright(node_options: str = "") -> Any:
+    """Start Playwright's driver (a Node process) with ``node_options`` added to its
+    NODE_OPTIONS; the process environment is restored once the driver runs."""
+    from playwright.sync_api import sync_playwright
+
+    with _ENV_LOCK:
+        before = os.environ.get("NODE_OPTIONS")
+        if node_options:
+            os.environ["NODE_OPTIONS"] = f"{before or ''} {node_options}".strip()
+        try:
+            return sync_playwright().start()
+        finally:
+            if before is None:
+                os.environ.pop("NODE_OPTIONS", None)
+            else:
+                os.environ["NODE_OPTIONS"] = before
 
 
 def _wait(loop: Any, fiber: Any, worker: BrowserWorker, seconds: float) -> None:
@@ -138,6 +160,7 @@ class BrowserWorker:
         self.launches = 0
         self.kills = 0
         self.retries = 0
+        self.heap_trims = 0
         self.peak_mb = 0.0
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._retry: list[_Job] = []
@@ -246,10 +269,8 @@ class BrowserWorker:
                 job.stage, job.deadline = stage, time.monotonic() + seconds
 
     def _loop(self) -> None:
-        from playwright.sync_api import sync_playwright
-
         try:
-            pw = sync_playwright().start()
+            pw = start_playwright(self.settings.driver_node_options)
         except Exception as exc:
             log.error("%s: playwright failed to start: %s", self.name, exc)
             self._dead = True
@@ -443,6 +464,13 @@ class BrowserWorker:
             return outcome
         finally:
             if tab is not None:
+                if clean and s.reuse_pages and s.tab_heap_mb > 0:
+                    self._set_stage(job, "close", 10)
+                    try:
+                        self.heap_trims += trim_heap(tab, s.tab_heap_mb)
+                    except Exception as exc:
+                        log.debug("%s: heap of %s: %s", self.name, job.url, exc)
+                        clean = False
                 if clean and s.reuse_pages:
                     self._tabs.append(tab)
                 else:
@@ -525,6 +553,7 @@ class BrowserPool:
             "launches": sum(w.launches for w in workers),
             "kills": sum(w.kills for w in workers),
             "retries": sum(w.retries for w in workers),
+            "heap_trims": sum(w.heap_trims for w in workers),
         }
 
     def close(self) -> None:

@@ -36,6 +36,7 @@ class Tab:
     page: Any
     info: PageInfo = field(default_factory=lambda: PageInfo(url=""))
     crashed: bool = False
+    cdp: Any = None  # the tab's own DevTools session (blocked URLs, heap)
 
     def on_dialog(self, dialog: Any) -> None:
         try:
@@ -56,11 +57,25 @@ def open_tab(context: Any, blocked_urls: list[str] | None = None) -> Tab:
     tab = Tab(context.new_page())
     tab.page.on("dialog", tab.on_dialog)
     tab.page.on("crash", tab.on_crash)
+    tab.cdp = context.new_cdp_session(tab.page)
     if blocked_urls:
-        cdp = context.new_cdp_session(tab.page)
-        cdp.send("Network.enable")
-        cdp.send("Network.setBlockedURLs", {"urls": list(blocked_urls)})
+        tab.cdp.send("Network.enable")
+        tab.cdp.send("Network.setBlockedURLs", {"urls": list(blocked_urls)})
     return tab
+
+
+def trim_heap(tab: Tab, limit_mb: float) -> bool:
+    """Collect the tab's garbage when its JS heap has grown past ``limit_mb``.
+
+    A tab is navigated from page to page, and V8 grows the renderer's heap with each
+    page's axe run rather than collecting: left alone, a renderer reached ~230 MB after 28
+    small pages; collected past 40 MB it stays near 70 MB. Returns whether it collected.
+    """
+    usage = tab.cdp.send("Runtime.getHeapUsage")
+    if usage.get("totalSize", 0) <= limit_mb * 2**20:
+        return False
+    tab.cdp.send("HeapProfiler.collectGarbage")
+    return True
 
 
 def job_seconds(s: BrowserSettings, elements: int) -> float:

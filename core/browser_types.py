@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
@@ -21,6 +22,12 @@ log = logging.getLogger("core.browser")
 T = TypeVar("T")
 
 CHROMIUM = "/usr/bin/chromium"
+#: Debian's chromium-headless-shell: the same Chromium without the desktop browser's UI
+#: processes (its browser process is ~45 MB instead of ~130 MB, and no WebUI renderer).
+CHROMIUM_SHELL = "/usr/lib/chromium/chromium-headless-shell"  # /usr/bin/... is a sh wrapper
+#: The Playwright driver (Node) keeps a 16 MB young generation per semi-space by default;
+#: a 1 MB one cuts its memory by ~80 MB and costs nothing measurable.
+DRIVER_NODE_OPTIONS = "--max-semi-space-size=1"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -34,6 +41,15 @@ CHROMIUM_ARGS = [
     "--mute-audio",
 ]
 LOOPBACK = ("127.0.0.1", "[::1]", "localhost")
+
+
+def default_executable() -> str:
+    """The Chromium binary: ``$GOVAUDIT_CHROMIUM`` if set, else Debian's headless shell when
+    installed (``make chromium`` installs it), else Debian's ``chromium``."""
+    chosen = os.environ.get("GOVAUDIT_CHROMIUM", "").strip()
+    if chosen:
+        return chosen
+    return CHROMIUM_SHELL if os.path.exists(CHROMIUM_SHELL) else CHROMIUM
 
 
 class NotTestedReason(enum.StrEnum):
@@ -106,7 +122,7 @@ class PageOutcome(Generic[T]):
 class BrowserSettings:
     """How workers launch Chromium and how long each stage of a page may take (seconds)."""
 
-    executable: str = CHROMIUM
+    executable: str = field(default_factory=default_executable)
     args: list[str] = field(default_factory=lambda: list(CHROMIUM_ARGS))
     host_rules: dict[str, str] = field(default_factory=dict)  # hostname → address
     block_other_hosts: bool = True
@@ -119,6 +135,10 @@ class BrowserSettings:
     max_dialogs: int = 3
     recycle_after: int = 100
     recycle_mb: float = 0.0  # relaunch once the browser's process tree passes this PSS (0 = never)
+    tab_heap_mb: float = (
+        40.0  # collect a reused tab's garbage once its JS heap passes this (0 = never)
+    )
+    driver_node_options: str = DRIVER_NODE_OPTIONS  # NODE_OPTIONS of the Playwright driver
     viewport: tuple[int, int] = (1280, 900)
     user_agent: str | None = None
     launch_timeout: float = 30.0

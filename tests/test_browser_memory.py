@@ -1,0 +1,104 @@
+"""core.browser's memory bounds in real Chromium: a reused tab's JS heap is collected once it
+passes ``tab_heap_mb``, the Playwright driver runs with a small young generation without the
+process environment changing, and Debian's headless shell is preferred when installed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import psutil
+import pytest
+
+from core.browser import BrowserSettings, BrowserWorker
+from core.browser_types import CHROMIUM, CHROMIUM_SHELL, DRIVER_NODE_OPTIONS, default_executable
+from tests.loopback import LoopbackServer
+
+pytestmark = pytest.mark.browser
+
+PAGE = '<!DOCTYPE html><html lang="zh-CN"><head><title>{t}</title></head><body>{b}</body></html>'
+# ~60 MB of arrays built and dropped by the page's script: garbage left in the renderer.
+GARBAGE = (
+    "<script>let keep=[];for(let i=0;i<300;i++){keep.push(new Array(25000).fill({i}))}"
+    "document.title='done '+keep.length;keep=null;</script>"
+)
+
+
+@pytest.fixture(scope="module")
+def site():
+    with LoopbackServer() as srv:
+        srv.route("/garbage", html=PAGE.format(t="garbage", b=GARBAGE))
+        srv.route("/ok", html=PAGE.format(t="正常", b="<p>正常页面</p>"))
+        yield srv
+
+
+def heap_mb(page, info) -> float:
+    cdp = page.context.new_cdp_session(page)
+    try:
+        return cdp.send("Runtime.getHeapUsage")["totalSize"] / 2**20
+    finally:
+        cdp.detach()
+
+
+def title(page, info) -> str:
+    return page.title()
+
+
+def test_a_grown_heap_is_collected_between_pages(site):
+    worker = BrowserWorker(BrowserSettings(navigation_timeout=10, tab_heap_mb=16))
+    try:
+        first = worker.run(site.url("/garbage"), title)
+        assert first.ok and first.value == "done 300"
+        assert worker.heap_trims == 1  # the tab's heap passed 16 MB: collected
+        after = worker.run(site.url("/ok"), heap_mb)
+        assert after.ok and after.value < 16  # and the same tab went on, small again
+        assert worker.launches == 1
+        again = worker.run(site.url("/ok"), title)
+        assert again.value == "正常" and worker.heap_trims == 1  # a small heap is left alone
+    finally:
+        worker.close()
+
+
+def test_heap_collection_can_be_turned_off(site):
+    worker = BrowserWorker(BrowserSettings(navigation_timeout=10, tab_heap_mb=0))
+    try:
+        assert worker.run(site.url("/garbage"), title).value == "done 300"
+        assert worker.heap_trims == 0
+    finally:
+        worker.close()
+
+
+def _driver(worker: BrowserWorker) -> psutil.Process:
+    nodes = [
+        p
+        for p in psutil.Process().children(recursive=True)
+        if "run-driver" in " ".join(p.cmdline())
+    ]
+    assert nodes, "no Playwright driver found"
+    return nodes[-1]
+
+
+def test_driver_gets_a_small_young_generation_and_the_environment_is_restored(site):
+    before = os.environ.get("NODE_OPTIONS")
+    worker = BrowserWorker(BrowserSettings(navigation_timeout=10))
+    try:
+        assert worker.run(site.url("/ok"), title).value == "正常"
+        env = _driver(worker).environ()
+        assert DRIVER_NODE_OPTIONS in env.get("NODE_OPTIONS", "")
+        assert os.environ.get("NODE_OPTIONS") == before  # other children are not touched
+    finally:
+        worker.close()
+
+
+def test_headless_shell_is_preferred_and_can_be_overridden(monkeypatch):
+    monkeypatch.delenv("GOVAUDIT_CHROMIUM", raising=False)
+    expected = CHROMIUM_SHELL if Path(CHROMIUM_SHELL).exists() else CHROMIUM
+    assert default_executable() == expected
+    assert BrowserSettings().executable == expected
+    monkeypatch.setenv("GOVAUDIT_CHROMIUM", CHROMIUM)
+    assert BrowserSettings().executable == CHROMIUM
+
+
+def test_make_chromium_installs_the_headless_shell():
+    # `make install` runs the `chromium` target; the suite runs after it.
+    assert Path(CHROMIUM_SHELL).exists() and os.access(CHROMIUM_SHELL, os.X_OK)
