@@ -125,7 +125,7 @@ class AccessibilityOptions(BaseModel):
         1024.0, ge=0, description="Relaunch Chromium once its processes pass this PSS (0: never)"
     )
     tab_heap_mb: float = Field(
-        40.0,
+        24.0,
         ge=0,
         description="Collect a reused tab's garbage once its JS heap passes this many MB (0: never)",
     )

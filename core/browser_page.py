@@ -69,7 +69,8 @@ def trim_heap(tab: Tab, limit_mb: float) -> bool:
 
     A tab is navigated from page to page, and V8 grows the renderer's heap with each
     page's axe run rather than collecting: left alone, a renderer reached ~230 MB after 28
-    small pages; collected past 40 MB it stays near 70 MB. Returns whether it collected.
+    small pages; collected past 24 MB it stays near 100 MB at its peak (axe running).
+    Returns whether it collected.
     """
     usage = tab.cdp.send("Runtime.getHeapUsage")
     if usage.get("totalSize", 0) <= limit_mb * 2**20:

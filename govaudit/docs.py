@@ -93,6 +93,17 @@ def config_reference() -> str:
         "",
         "Each plugin's options live in `[plugins.NAME]`; see docs/rules.md.",
         "",
+        "## Environment",
+        "",
+        "| variable | meaning |",
+        "|---|---|",
+        "| `GOVAUDIT_CHROMIUM` | Path of the Chromium binary for rendering, accessibility and "
+        "integrity checks. Default: Debian's headless shell "
+        "(`/usr/lib/chromium/chromium-headless-shell`, installed by `make chromium`) when "
+        "present, else `/usr/bin/chromium`. |",
+        "| `GOVAUDIT_TODAY` | The date the audits take as today (YYYY-MM-DD), as `--today` does, for "
+        "replaying an old snapshot. |",
+        "",
     ]
     return HEADER + "\n".join(out)
 
