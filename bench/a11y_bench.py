@@ -8,11 +8,18 @@ each as a child process whose whole tree (Chromium included) is sampled for memo
 every 0.2 s:
 
   * govaudit: the accessibility plugin over a stored snapshot of the N pages, with its
-    defaults (one Chromium with a tab per core, fonts and media blocked, load event),
+    defaults (Debian's headless shell, one Chromium with a tab per core, fonts and media
+    blocked, load event, a tab's heap collected past 24 MB); "govaudit chromium" runs it on
+    /usr/bin/chromium (GOVAUDIT_CHROMIUM), the binary pa11y-ci uses;
     axe tags wcag2a/wcag21a/wcag2aa/wcag21aa/best-practice so that both tools run the
     same rules;
   * pa11y-ci (npm, installed into bench/ with PUPPETEER_SKIP_DOWNLOAD=1) on Debian's
-    Chromium with the same flags, runner axe, standard WCAG2AA, at concurrency 1, 2 and 4.
+    Chromium with the same flags, runner axe, standard WCAG2AA, at concurrency 1, 2 and 4;
+    "pa11y-ci shell concurrency=N" runs it on the headless shell (at N > 1 pa11y-ci fails
+    pages there: "Target.closeTarget: No target with given id found").
+
+pa11y-ci's best setting is the fastest among those that tested every page: a run whose
+pages failed ("Failed to run", counted in failed_to_run) was faster for not testing them.
 
 ``--repeat 3`` runs the set three times, interleaved (A B C D, A B C D, …), because the
 machine drifts; the table shows each tool's median. Other variants (``--runs``) measure
