@@ -54,6 +54,7 @@ from core.browser import (
     hostname,
 )
 from core.browser_procs import auto_concurrency
+from core.browser_types import TAB_HEAP_MB
 from core.snapshot import SiteSnapshot
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,7 @@ class AccessibilityOptions(BaseModel):
         1024.0, ge=0, description="Relaunch Chromium once its processes pass this PSS (0: never)"
     )
     tab_heap_mb: float = Field(
-        24.0,
+        TAB_HEAP_MB,
         ge=0,
         description="Collect a reused tab's garbage once its JS heap passes this many MB (0: never)",
     )

@@ -28,6 +28,8 @@ CHROMIUM_SHELL = "/usr/lib/chromium/chromium-headless-shell"  # /usr/bin/... is 
 #: The Playwright driver (Node) keeps a 16 MB young generation per semi-space by default;
 #: a 1 MB one cuts its memory by ~80 MB and costs nothing measurable.
 DRIVER_NODE_OPTIONS = "--max-semi-space-size=1"
+#: A reused tab's JS heap is collected past this many MB (see core.browser_page.trim_heap).
+TAB_HEAP_MB = 24.0
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",

@@ -16,7 +16,6 @@ working weekends through the maintained ``chinesecalendar`` package.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -279,7 +278,7 @@ def labelled_dates(
     return out
 
 
-@functools.lru_cache(maxsize=64)
+@lru_cache(maxsize=64)
 def _label_pattern(labels: tuple[str, ...]) -> re.Pattern[str]:
     """The labels as one regex, longest first (compiled once per label set: the text audits
     call this for every page)."""

@@ -68,7 +68,7 @@ def test_heap_collection_can_be_turned_off(site):
         worker.close()
 
 
-def _driver(worker: BrowserWorker) -> psutil.Process:
+def _driver() -> psutil.Process:
     nodes = [
         p
         for p in psutil.Process().children(recursive=True)
@@ -83,22 +83,18 @@ def test_driver_gets_a_small_young_generation_and_the_environment_is_restored(si
     worker = BrowserWorker(BrowserSettings(navigation_timeout=10))
     try:
         assert worker.run(site.url("/ok"), title).value == "正常"
-        env = _driver(worker).environ()
+        env = _driver().environ()
         assert DRIVER_NODE_OPTIONS in env.get("NODE_OPTIONS", "")
         assert os.environ.get("NODE_OPTIONS") == before  # other children are not touched
     finally:
         worker.close()
 
 
-def test_headless_shell_is_preferred_and_can_be_overridden(monkeypatch):
+def test_headless_shell_is_installed_preferred_and_can_be_overridden(monkeypatch):
+    # `make install` (the `chromium` target) runs before the suite and installs the shell.
+    assert Path(CHROMIUM_SHELL).exists() and os.access(CHROMIUM_SHELL, os.X_OK)
     monkeypatch.delenv("GOVAUDIT_CHROMIUM", raising=False)
-    expected = CHROMIUM_SHELL if Path(CHROMIUM_SHELL).exists() else CHROMIUM
-    assert default_executable() == expected
-    assert BrowserSettings().executable == expected
+    assert default_executable() == CHROMIUM_SHELL
+    assert BrowserSettings().executable == CHROMIUM_SHELL
     monkeypatch.setenv("GOVAUDIT_CHROMIUM", CHROMIUM)
     assert BrowserSettings().executable == CHROMIUM
-
-
-def test_make_chromium_installs_the_headless_shell():
-    # `make install` runs the `chromium` target; the suite runs after it.
-    assert Path(CHROMIUM_SHELL).exists() and os.access(CHROMIUM_SHELL, os.X_OK)

@@ -9,8 +9,7 @@ import shutil
 import pytest
 
 from core import doctext
-from tests.test_text_audits import build, render
-from tests.text_corpus import clean_lines
+from tests.text_corpus import build, clean_lines, render
 
 pytestmark = pytest.mark.skipif(shutil.which("antiword") is None, reason="make doctools")
 
