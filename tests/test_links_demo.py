@@ -3,17 +3,12 @@ the right rule, URL and page, and no other links.* finding appears."""
 
 from __future__ import annotations
 
-import json
-from datetime import date
-
 import pytest
 
 from govaudit.demo.expected import clean_pages, expected_findings, matches
 from govaudit.demo.server import DemoSite
 from reports.store import Store
-from tests.loopback import run_govaudit
-
-ANCHOR = date(2026, 11, 26)
+from tests.demo_audit import ANCHOR, audit_demo
 
 pytestmark = pytest.mark.slow
 
@@ -22,21 +17,7 @@ pytestmark = pytest.mark.slow
 def demo_links(tmp_path_factory):
     data = tmp_path_factory.mktemp("demo_links")
     with DemoSite(anchor=ANCHOR, revision=1) as demo:
-        config = demo.write_config(data)
-        proc = run_govaudit(
-            "audit",
-            "--config",
-            str(config),
-            "--today",
-            ANCHOR.isoformat(),
-            "--plugins",
-            "links",
-            "--out",
-            str(data / "out"),
-            timeout=240,
-        )
-        assert proc.returncode == 1, proc.stderr[-3000:]
-        doc = json.loads((data / "out" / "findings.json").read_text(encoding="utf-8"))
+        doc = audit_demo(demo, data, "links")
         expected = [e for e in expected_findings(demo) if e["rule"].startswith("links.")]
         clean = clean_pages(demo)
         store = Store.in_dir(data)

@@ -3,16 +3,12 @@ expected.json says, the masked list stays silent, and nothing else is reported."
 
 from __future__ import annotations
 
-import json
-from datetime import date
-
 import pytest
 
 from govaudit.demo.expected import expected_findings, matches, quiet_pages
 from govaudit.demo.server import DemoSite
-from tests.loopback import run_govaudit
+from tests.demo_audit import ANCHOR, audit_demo
 
-ANCHOR = date(2026, 11, 26)
 pytestmark = pytest.mark.slow
 
 
@@ -20,21 +16,7 @@ pytestmark = pytest.mark.slow
 def demo_text(tmp_path_factory):
     data = tmp_path_factory.mktemp("demo_text")
     with DemoSite(anchor=ANCHOR, revision=1) as demo:
-        config = demo.write_config(data)
-        proc = run_govaudit(
-            "audit",
-            "--config",
-            str(config),
-            "--today",
-            ANCHOR.isoformat(),
-            "--plugins",
-            "wording,privacy",
-            "--out",
-            str(data / "out"),
-            timeout=240,
-        )
-        assert proc.returncode == 1, proc.stderr[-3000:]
-        doc = json.loads((data / "out" / "findings.json").read_text(encoding="utf-8"))
+        doc = audit_demo(demo, data, "wording,privacy")
         expected = [
             e for e in expected_findings(demo) if e["rule"].startswith(("wording.", "privacy."))
         ]

@@ -5,8 +5,7 @@ and the scorecard's three rows are measured. Also the seeding itself (fast, no a
 
 from __future__ import annotations
 
-import json
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
 
@@ -16,9 +15,8 @@ from govaudit.demo.probes import outage, seed_probes
 from govaudit.demo.server import DemoSite
 from reports.availability import probes_between
 from reports.store import Store
-from tests.loopback import run_govaudit
+from tests.demo_audit import ANCHOR, audit_demo
 
-ANCHOR = date(2026, 11, 26)
 PLUGINS = ("availability", "integrity", "interaction")
 PREFIXES = tuple(f"{p}." for p in PLUGINS)
 ROWS = ("首页一周内不可访问比例", "网站被攻击篡改、挂马", "政务咨询类留言超过3个月未回应")
@@ -32,22 +30,8 @@ def _now() -> datetime:
 def demo_veto(tmp_path_factory):
     data = tmp_path_factory.mktemp("demo_veto")
     with DemoSite(anchor=ANCHOR, revision=1) as demo:
-        config = demo.write_config(data)
         assert seed_probes(Store.in_dir(data), demo.base_url, ANCHOR, _now()) >= 1000
-        proc = run_govaudit(
-            "audit",
-            "--config",
-            str(config),
-            "--today",
-            ANCHOR.isoformat(),
-            "--plugins",
-            ",".join(PLUGINS),
-            "--out",
-            str(data / "out"),
-            timeout=240,
-        )
-        assert proc.returncode == 1, proc.stderr[-3000:]
-        doc = json.loads((data / "out" / "findings.json").read_text(encoding="utf-8"))
+        doc = audit_demo(demo, data, ",".join(PLUGINS))
         yield {
             "doc": doc,
             "expected": [e for e in expected_findings(demo) if e["rule"].startswith(PREFIXES)],
