@@ -9,7 +9,7 @@ import pytest
 
 from govaudit.demo.expected import expected_findings, load_expected, matches
 from govaudit.demo.server import DemoSite
-from tests.test_disclosure_demo_e2e import ANCHOR, PREFIXES, audit_demo
+from tests.test_disclosure_demo_e2e import ANCHOR, PREFIXES, audit_disclosure
 
 pytestmark = pytest.mark.slow
 
@@ -26,7 +26,7 @@ PLANTED = {
 
 def _audit(revision: int, data) -> tuple[list[dict], list[dict]]:
     with DemoSite(anchor=ANCHOR, revision=revision) as demo:
-        doc = audit_demo(demo, data)
+        doc = audit_disclosure(demo, data)
         expected = [e for e in expected_findings(demo) if e["rule"].startswith(PREFIXES)]
     return doc["findings"], expected
 
