@@ -55,7 +55,9 @@ from core.browser_types import (
     PageOutcome,
     host_rules_for,
     hostname,
+    launch_args,
 )
+from core.cdp_worker import CdpWorker
 from core.dns import is_ip
 
 __all__ = [  # the job types are re-exported: callers import them from here
@@ -398,13 +400,7 @@ class BrowserWorker:
 
     def _launch(self, pw: Any) -> tuple[Any, Any]:
         s = self.settings
-        args = [*s.args, f"--host-resolver-rules={s.resolver_rules()}", self.marker]
-        if s.block_other_hosts:
-            port = self._blackhole.getsockname()[1]
-            args += [
-                f"--proxy-server=http://127.0.0.1:{port}",
-                f"--proxy-bypass-list={s.bypass_list()}",
-            ]
+        args = launch_args(s, self.marker, self._blackhole.getsockname()[1])
         browser = pw.chromium.launch(
             executable_path=s.executable,
             headless=True,
@@ -467,7 +463,7 @@ class BrowserWorker:
                 if clean and s.reuse_pages and s.tab_heap_mb > 0:
                     self._set_stage(job, "close", 10)
                     try:
-                        self.heap_trims += trim_heap(tab, s.tab_heap_mb)
+                        self.heap_trims += trim_heap(tab.cdp.send, s.tab_heap_mb)
                     except Exception as exc:
                         log.debug("%s: heap of %s: %s", self.name, job.url, exc)
                         clean = False
@@ -495,8 +491,8 @@ class BrowserPool:
         self.size = max(1, size)
         self.pages_per_browser = max(1, min(pages_per_browser, self.size))
         # One token per tab: a caller takes a worker's token, runs its job, gives it back.
-        self._free: queue.Queue[BrowserWorker] = queue.Queue()
-        self._all: list[BrowserWorker] = []
+        self._free: queue.Queue[BrowserWorker | CdpWorker] = queue.Queue()
+        self._all: list[BrowserWorker | CdpWorker] = []
         self._replaced: set[int] = set()
         self._lock = threading.Lock()
         left = self.size
@@ -504,8 +500,9 @@ class BrowserPool:
             self._add(len(self._all), min(left, self.pages_per_browser))
             left -= self.pages_per_browser
 
-    def _add(self, index: int, pages: int) -> BrowserWorker:
-        worker = BrowserWorker(self.settings, name=f"browser-{index}", pages=pages)
+    def _add(self, index: int, pages: int) -> BrowserWorker | CdpWorker:
+        kind = CdpWorker if self.settings.driver == "cdp" else BrowserWorker
+        worker = kind(self.settings, name=f"browser-{index}", pages=pages)
         with self._lock:
             self._all.append(worker)
         for _ in range(pages):
@@ -527,7 +524,7 @@ class BrowserPool:
             else:
                 self._replace(worker)
 
-    def _replace(self, worker: BrowserWorker) -> None:
+    def _replace(self, worker: BrowserWorker | CdpWorker) -> None:
         with self._lock:
             if id(worker) in self._replaced:
                 return

@@ -64,18 +64,18 @@ def open_tab(context: Any, blocked_urls: list[str] | None = None) -> Tab:
     return tab
 
 
-def trim_heap(tab: Tab, limit_mb: float) -> bool:
+def trim_heap(send: Callable[[str], dict[str, Any]], limit_mb: float) -> bool:
     """Collect the tab's garbage when its JS heap has grown past ``limit_mb``.
 
     A tab is navigated from page to page, and V8 grows the renderer's heap with each
     page's axe run rather than collecting: left alone, a renderer reached ~230 MB after 28
     small pages; collected past 24 MB it stays near 100 MB at its peak (axe running).
-    Returns whether it collected.
+    ``send`` sends a DevTools command to the tab. Returns whether it collected.
     """
-    usage = tab.cdp.send("Runtime.getHeapUsage")
+    usage = send("Runtime.getHeapUsage")
     if usage.get("totalSize", 0) <= limit_mb * 2**20:
         return False
-    tab.cdp.send("HeapProfiler.collectGarbage")
+    send("HeapProfiler.collectGarbage")
     return True
 
 
@@ -120,7 +120,7 @@ def load_and_run(
             page.evaluate("1")
             set_stage("navigate", 10)
             if len(info.dialogs) > s.max_dialogs:
-                return _dialogs(url, info), False
+                return dialogs_outcome(url, info), False
             reason = NotTested(NotTestedReason.LOAD_TIMEOUT, f"超过{s.navigation_timeout:g}秒")
             return PageOutcome(url, not_tested=reason, info=info), False
         info.load_ms = int((time.monotonic() - start) * 1000)
@@ -136,7 +136,7 @@ def load_and_run(
                 reason = NotTested(NotTestedReason.NOT_HTML, ctype.split(";")[0])
                 return PageOutcome(url, not_tested=reason, info=info), False
         if len(info.dialogs) > s.max_dialogs:
-            return _dialogs(url, info), False
+            return dialogs_outcome(url, info), False
         if s.settle_timeout > 0:
             set_stage("navigate", s.settle_timeout + 5)
             try:
@@ -159,7 +159,8 @@ def load_and_run(
         return PageOutcome(url, not_tested=classify(exc, None), info=info), False
 
 
-def _dialogs(url: str, info: PageInfo) -> PageOutcome[Any]:
+def dialogs_outcome(url: str, info: PageInfo) -> PageOutcome[Any]:
+    """The page opened more dialogs than allowed: not tested, naming the first."""
     reason = NotTested(NotTestedReason.DIALOG, f"{len(info.dialogs)}个：{info.dialogs[0]}")
     return PageOutcome(url, not_tested=reason, info=info)
 

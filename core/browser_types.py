@@ -42,6 +42,9 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
     "--disable-extensions",
     "--mute-audio",
+    # V8's low-memory mode (as on small Android devices): renderers ~20 MB smaller at their
+    # peak on the accessibility benchmark, axe no slower (measured; core.cdp's docstring)
+    "--js-flags=--optimize-for-size",
 ]
 LOOPBACK = ("127.0.0.1", "[::1]", "localhost")
 
@@ -148,6 +151,9 @@ class BrowserSettings:
     resolver: Resolver | None = None  # for hosts met later (not in host_rules)
     reuse_pages: bool = True  # navigate one page from job to job (closed after any failure)
     blocked_urls: list[str] = field(default_factory=list)  # URL patterns never requested
+    #: "playwright" (Playwright's driver, the full Page API) or "cdp" (DevTools over a pipe
+    #: from Python: no Node process; the Page calls of core.cdp_page only)
+    driver: str = "playwright"
 
     def resolver_rules(self) -> str:
         """The --host-resolver-rules value: site names mapped, every other name unresolvable."""
@@ -163,6 +169,31 @@ class BrowserSettings:
         for host, addr in sorted(self.host_rules.items()):
             items += [host, _bracket(addr)]
         return ";".join(dict.fromkeys(items))
+
+
+#: What Playwright adds to a headless launch that matters to a page's behaviour: tabs in the
+#: background are not throttled, and no hang monitor or popup blocker intervenes.
+CDP_EXTRA_ARGS = [
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
+    "--disable-renderer-backgrounding",
+    "--disable-ipc-flooding-protection",
+    "--disable-hang-monitor",
+    "--disable-popup-blocking",
+    "--hide-scrollbars",
+]
+
+
+def launch_args(s: BrowserSettings, marker: str, blackhole_port: int) -> list[str]:
+    """Chromium's switches for a worker: the settings' own, the host-resolver rules, the
+    worker's marker and, when other hosts are blocked, the black-hole proxy."""
+    args = [*s.args, f"--host-resolver-rules={s.resolver_rules()}", marker]
+    if s.block_other_hosts:
+        args += [
+            f"--proxy-server=http://127.0.0.1:{blackhole_port}",
+            f"--proxy-bypass-list={s.bypass_list()}",
+        ]
+    return args
 
 
 def _bracket(addr: str) -> str:

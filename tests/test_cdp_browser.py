@@ -1,0 +1,274 @@
+"""The driver-less browser (core.cdp, core.cdp_page, core.cdp_worker) in real Chromium: pages
+load with their status, hostile pages are reported not tested without hanging, a looping
+page is stopped alone (the other tabs go on), names resolve only through the run's
+resolver, tabs are reused and closed, heaps collected, browsers recycled, and no Chromium
+process outlives its worker."""
+
+from __future__ import annotations
+
+import time
+
+import psutil
+import pytest
+
+import core.cdp_worker
+from core.browser import BrowserPool, BrowserSettings, NotTestedReason
+from core.browser_procs import marked_processes
+from core.cdp import CdpError, launch
+from core.cdp_worker import CdpWorker
+from core.config import DnsConfig
+from core.dns import Resolver
+from tests.loopback import LoopbackServer
+
+pytestmark = pytest.mark.browser
+
+PAGE = '<!DOCTYPE html><html lang="zh-CN"><head><title>{t}</title></head><body>{b}</body></html>'
+GARBAGE = (
+    "<script>let keep=[];for(let i=0;i<300;i++){keep.push(new Array(25000).fill({i}))}"
+    "document.title='done '+keep.length;keep=null;</script>"
+)
+
+
+@pytest.fixture(scope="module")
+def site():
+    with LoopbackServer() as srv:
+        srv.route("/ok", html=PAGE.format(t="正常", b="<a href='/x'>x</a>"))
+        srv.route("/loop", html=PAGE.format(t="loop", b="<script>for(;;){}</script>"))
+        srv.route(
+            "/alert", html=PAGE.format(t="a", b="<script>alert('欢迎');confirm('?')</script>")
+        )
+        srv.route("/slow", html=PAGE.format(t="slow", b="<img src='/never.png' alt=''>"))
+        srv.route("/never.png", delay=60, body=b"", content_type="image/png")
+        srv.route("/gone", status=404, html="<title>404</title>")
+        srv.route("/file.pdf", body=b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
+        srv.route("/moved", status=302, headers={"Location": "/ok"})
+        srv.route("/garbage", html=PAGE.format(t="garbage", b=GARBAGE))
+        srv.route(
+            "/js",
+            html=PAGE.format(
+                t="js", b="<div id=m></div><script>m.innerHTML='<a href=/new>新</a>'</script>"
+            ),
+        )
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def resolver(site):
+    return Resolver(DnsConfig(resolve=[f"www.demo.gov.cn:{site.port}:127.0.0.1"]))
+
+
+def settings(**kw) -> BrowserSettings:
+    base = dict(
+        driver="cdp", navigation_timeout=3, script_timeout=10, probe_timeout=2, max_dialogs=0
+    )
+    return BrowserSettings(**{**base, **kw})
+
+
+@pytest.fixture(scope="module")
+def worker(resolver):
+    w = CdpWorker(settings(resolver=resolver))
+    yield w
+    w.close()
+
+
+def title(page, info):
+    return page.evaluate("document.title")
+
+
+def renderers_cpu(worker: CdpWorker, seconds: float = 1.0) -> float:
+    """CPU seconds the worker's renderers used over ``seconds`` (a loop left running shows)."""
+    procs = [p for p in marked_processes(worker.marker) if "--type=renderer" in p.cmdline()]
+    before = sum(sum(p.cpu_times()[:2]) for p in procs)
+    time.sleep(seconds)
+    after = 0.0
+    for p in procs:
+        try:
+            after += sum(p.cpu_times()[:2])
+        except psutil.Error:
+            pass
+    return after - before
+
+
+def test_page_loads_with_status_headers_and_scripts_run(worker, site):
+    out = worker.run(site.url("/js"), lambda page, info: page.evaluate("m.innerText"))
+    assert out.ok and out.value == "新"
+    assert out.info.status == 200
+    assert out.info.headers["content-type"].startswith("text/html")
+    assert out.info.load_complete and out.info.final_url == site.url("/js")
+    moved = worker.run(site.url("/moved"), title)
+    assert moved.value == "正常" and moved.info.final_url == site.url("/ok")
+
+
+def test_evaluate_calls_functions_with_arguments_and_reports_page_errors(worker, site):
+    call = "async ([a, b]) => { await new Promise(r => setTimeout(r, 10)); return a + b.x }"
+    assert worker.run(site.url("/ok"), lambda p, i: p.evaluate(call, [1, {"x": 2}])).value == 3
+    out = worker.run(site.url("/ok"), lambda p, i: p.evaluate("undefinedThing.x"))
+    assert out.not_tested.reason is NotTestedReason.BROWSER_ERROR
+    assert "undefinedThing" in out.not_tested.detail
+
+
+@pytest.mark.parametrize(
+    ("path", "reason"),
+    [
+        ("/loop", NotTestedReason.SCRIPT_LOOP),
+        ("/alert", NotTestedReason.DIALOG),
+        ("/slow", NotTestedReason.LOAD_TIMEOUT),
+        ("/gone", NotTestedReason.HTTP_ERROR),
+        ("/file.pdf", NotTestedReason.NOT_HTML),
+        ("http://127.0.0.1:9/", NotTestedReason.NAVIGATION_ERROR),
+        ("chrome://crash", NotTestedReason.CRASH),
+    ],
+)
+def test_hostile_page_is_not_tested_and_next_page_works(worker, site, path, reason):
+    url = path if "://" in path else site.url(path)
+    start = time.monotonic()
+    out = worker.run(url, title)
+    assert not out.ok
+    assert out.not_tested.reason is reason, out.not_tested
+    assert out.not_tested.describe()  # Chinese text for the report
+    assert time.monotonic() - start < 15  # stage limits, never the 60 s the server waits
+    after = worker.run(site.url("/ok"), title)  # the worker recovered
+    assert after.ok and after.value == "正常"
+
+
+def test_a_looping_page_is_stopped_alone_and_stops_burning_cpu(site):
+    w = CdpWorker(settings(), pages=2)
+    try:
+        assert w.run(site.url("/ok"), title).ok
+        out = w.run(site.url("/loop"), title)
+        assert out.not_tested.reason is NotTestedReason.SCRIPT_LOOP
+        assert w.kills == 0 and w.launches == 1  # its script terminated, its tab closed
+        assert renderers_cpu(w) < 0.5  # no renderer still spinning
+    finally:
+        w.close()
+
+
+def test_dialogs_are_dismissed_when_allowed(site):
+    w = CdpWorker(settings(max_dialogs=10))
+    try:
+        out = w.run(site.url("/alert"), title)
+        assert out.ok and out.value == "a"
+        assert out.info.dialogs == ["alert: 欢迎", "confirm: ?"]
+    finally:
+        w.close()
+
+
+def test_tabs_are_reused_then_the_browser_recycled_without_leaks(site):
+    w = CdpWorker(settings(recycle_after=3))
+    try:
+
+        def tabs(page, info):
+            found = page.conn.send("Target.getTargets")["targetInfos"]
+            return sum(t["type"] == "page" for t in found)
+
+        counts = [w.run(site.url("/ok"), tabs).value for _ in range(5)]
+        assert counts == [1] * 5  # one tab, navigated from page to page
+        assert w.launches == 2  # a new Chromium after 3 pages
+        browsers = [p for p in psutil.Process().children(recursive=True) if _marked(p, w)]
+        assert len(browsers) == 1  # the old one is gone
+    finally:
+        w.close()
+
+
+def _marked(proc, worker):
+    try:
+        return worker.marker in proc.cmdline()
+    except psutil.Error:
+        return False
+
+
+def test_a_grown_heap_is_collected_between_pages(site):
+    w = CdpWorker(settings(navigation_timeout=10, tab_heap_mb=16))
+    try:
+        assert w.run(site.url("/garbage"), title).value == "done 300"
+        assert w.heap_trims == 1
+        heap = w.run(site.url("/ok"), lambda p, i: p.send("Runtime.getHeapUsage")["totalSize"])
+        assert heap.value < 16 * 2**20  # the same tab went on, small again
+    finally:
+        w.close()
+
+
+def test_names_resolve_only_through_the_resolver(worker, site):
+    other = LoopbackServer(host="127.0.0.2").start()  # an address the site does not use
+    other.route("/img.png", body=b"x", content_type="image/png")
+    site.route(
+        "/ext",
+        html=PAGE.format(t="ext", b=f"<img alt='' src='http://127.0.0.2:{other.port}/img.png'>"),
+    )
+    try:
+        out = worker.run(f"http://www.demo.gov.cn:{site.port}/ok", title)
+        assert out.ok and out.value == "正常"
+        out = worker.run(f"http://www.elsewhere.gov.cn:{site.port}/ok", title)
+        assert out.not_tested.reason is NotTestedReason.NAVIGATION_ERROR
+        out = worker.run(f"http://www.demo.gov.cn:{site.port}/ext", title)
+        assert out.ok
+        assert other.requests == []  # never reached: only the site's hosts and loopback
+    finally:
+        other.stop()
+
+
+def test_blocked_urls_are_never_requested(site):
+    site.route("/font.woff2", body=b"x", content_type="font/woff2")
+    site.route(
+        "/styled",
+        html=PAGE.format(
+            t="styled",
+            b="<style>@font-face{font-family:F;src:url(/font.woff2)}p{font-family:F}</style>"
+            "<p>字</p>",
+        ),
+    )
+    w = CdpWorker(settings(navigation_timeout=5, blocked_urls=["*.woff2"]))
+    try:
+        assert w.run(site.url("/styled"), title).value == "styled"
+        assert not [r for r in site.requests if r.path == "/font.woff2"]
+    finally:
+        w.close()
+
+
+def test_tabs_run_together_and_a_killed_browser_reruns_the_other_tabs(site, monkeypatch):
+    """Three jobs at once in tabs of one Chromium. When a stuck page cannot be stopped on its
+    own (here: no time to), the browser is killed, and the other tabs' jobs run again."""
+    with BrowserPool(settings(), size=3, pages_per_browser=3) as pool:
+        (w,) = pool._all
+        spans = []
+
+        def slow_title(page, info):
+            start = time.monotonic()
+            page.evaluate("new Promise(r => setTimeout(r, 1500))")
+            spans.append((start, time.monotonic()))
+            return page.evaluate("document.title")
+
+        outs = list(pool.map([site.url("/ok")] * 3, slow_title))
+        assert [o.value for o in outs] == ["正常"] * 3
+        assert max(s for s, _e in spans) < min(e for _s, e in spans)  # all three at once
+        assert len([p for p in psutil.Process().children(recursive=True) if _marked(p, w)]) == 1
+        monkeypatch.setattr(core.cdp_worker, "STOP_SECONDS", 0.001)
+        outs = {o.url: o for o in pool.map([site.url("/loop"), site.url("/js")], slow_title)}
+        assert outs[site.url("/loop")].not_tested.reason is NotTestedReason.SCRIPT_LOOP
+        assert outs[site.url("/js")].ok  # killed with the browser, then run again
+        assert pool.stats["kills"] == 1
+        assert pool.run(site.url("/ok"), title).value == "正常"
+
+
+def test_closing_kills_every_chromium_process(site):
+    w = CdpWorker(settings())
+    assert w.run(site.url("/ok"), title).ok
+    w.close()
+    assert not [p for p in psutil.Process().children(recursive=True) if _marked(p, w)]
+    after = w.run(site.url("/ok"), title)
+    assert after.not_tested.reason is NotTestedReason.BROWSER_ERROR
+
+
+def test_a_binary_that_is_not_chromium_is_a_clear_error(tmp_path):
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\necho 'no display here' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    with pytest.raises(CdpError, match="no display here"):
+        launch(str(fake), [], timeout=5)
+    w = CdpWorker(settings(executable=str(fake)))
+    try:
+        out = w.run("http://127.0.0.1:9/", title)
+        assert out.not_tested.reason is NotTestedReason.BROWSER_ERROR
+        assert "no display here" in out.not_tested.detail
+    finally:
+        w.close()
