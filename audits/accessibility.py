@@ -20,7 +20,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -138,6 +138,11 @@ class AccessibilityOptions(BaseModel):
         0.0, ge=0, description="Extra seconds to wait for network idle after load"
     )
     recycle_after: int = Field(100, ge=1, description="Relaunch Chromium after this many pages")
+    driver: Literal["cdp", "playwright"] = Field(
+        "cdp",
+        description="How Chromium is driven: DevTools over a pipe from Python (no Node "
+        "process: ~120 MB less), or Playwright",
+    )
     axe_on_new_document: bool = Field(
         False, description="Load axe once per tab at each document's start, not per page"
     )
@@ -297,6 +302,7 @@ class AccessibilityAudit(AuditPlugin):
             tab_heap_mb=opts.tab_heap_mb,
             blocked_urls=list(opts.blocked_urls),
             max_dialogs=0 if opts.dialogs_not_tested else 1000,
+            driver=opts.driver,
         )
         if not Path(settings.executable).exists():
             # Not a page's fault: one clear error for the run, not a finding per page.

@@ -121,6 +121,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def process_kind(p: psutil.Process) -> str:
+    """'python', 'node', 'chromium browser', 'chromium renderer', … (for --breakdown)."""
+    cmd = p.cmdline()
+    name = os.path.basename(cmd[0]) if cmd else p.name()
+    if "chrom" in name or "headless" in name:
+        kind = next((a.split("=", 1)[1] for a in cmd if a.startswith("--type=")), "browser")
+        return f"chromium {kind}"
+    return "python" if name.startswith("python") else name
+
+
 class TreeSampler:
     """Peak memory (PSS, else RSS) of a process and all its descendants."""
 
@@ -129,6 +139,8 @@ class TreeSampler:
         self.interval = interval
         self.peak = 0
         self.peak_procs = 0
+        self.peak_parts: dict[str, int] = {}  # process kind → PSS at the peak
+        self.cpu: dict[int, float] = {}  # pid → CPU seconds last seen (the tree's CPU use)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
@@ -141,14 +153,19 @@ class TreeSampler:
             except psutil.Error:
                 break
             total = 0
+            parts: dict[str, int] = {}
             for p in procs:
                 try:
                     info = p.memory_full_info()
-                    total += getattr(info, "pss", 0) or info.rss
+                    mem = getattr(info, "pss", 0) or info.rss
+                    total += mem
+                    self.cpu[p.pid] = sum(p.cpu_times()[:2])
+                    kind = process_kind(p)
+                    parts[kind] = parts.get(kind, 0) + mem
                 except psutil.Error:
                     pass
             if total > self.peak:
-                self.peak, self.peak_procs = total, len(procs)
+                self.peak, self.peak_procs, self.peak_parts = total, len(procs), parts
             self._stop.wait(self.interval)
 
     def stop(self) -> None:
@@ -166,8 +183,10 @@ def timed(cmd: list[str], cwd: Path | None = None, env: dict | None = None) -> d
     sampler.stop()
     return {
         "seconds": time.monotonic() - start,
+        "cpu_seconds": sum(sampler.cpu.values()),
         "peak_mib": sampler.peak / 2**20,
         "peak_procs": sampler.peak_procs,
+        "peak_parts_mib": {k: round(v / 2**20, 1) for k, v in sampler.peak_parts.items()},
         "returncode": proc.returncode,
         "stdout": out,
         "stderr": err,
@@ -277,6 +296,9 @@ def variants(common: dict) -> dict[str, dict]:
     return {
         "govaudit": dict(common),
         "govaudit chromium": dict(common, _env={"GOVAUDIT_CHROMIUM": CHROMIUM}),
+        "govaudit playwright": dict(common, driver="playwright"),
+        "govaudit tabs=1": dict(common, concurrency=1),
+        "govaudit tabs=2": dict(common, concurrency=2),
         "govaudit no heap trim": dict(common, tab_heap_mb=0),
         "govaudit 2 browsers": dict(common, concurrency=2, pages_per_browser=1),
         "govaudit tabs=3": dict(common, concurrency=3),
@@ -304,6 +326,9 @@ def main() -> None:
         "--runs",
         default="govaudit,pa11y-ci concurrency=1,pa11y-ci concurrency=2,pa11y-ci concurrency=4",
         help="comma-separated subset of the runs, in order",
+    )
+    ap.add_argument(
+        "--breakdown", action="store_true", help="print each run's memory by process kind"
     )
     ap.add_argument("--child", help=argparse.SUPPRESS)
     args = ap.parse_args()
@@ -357,11 +382,15 @@ def main() -> None:
                 results[label].append(r)
                 print(
                     f"  {r['seconds']:.1f} s, {n / r['seconds'] * 60:.1f} pages/min, "
-                    f"peak {r['peak_mib']:.0f} MiB, load {r['load_average']:.1f}; "
+                    f"peak {r['peak_mib']:.0f} MiB, {r['cpu_seconds'] / r['seconds']:.2f} cores, "
+                    f"load {r['load_average']:.1f}; "
                     f"{json.dumps(r['child'])[:200]}",
                     file=sys.stderr,
                     flush=True,
                 )
+                if args.breakdown:
+                    parts = sorted(r["peak_parts_mib"].items(), key=lambda kv: -kv[1])
+                    print("    at the peak: " + ", ".join(f"{k} {v:.0f}" for k, v in parts))
     finally:
         server.terminate()
         server.wait()

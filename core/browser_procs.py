@@ -57,17 +57,21 @@ def tree_pss_mb(marker: str) -> float:
     return total / 2**20
 
 
-def auto_concurrency(most: int = 4, tab_mb: int = 150, base_mb: int = 350) -> int:
-    """Tabs to run at once: one per core (axe is CPU-bound in the renderer, so a tab more
-    than there are cores only adds memory), at least 2 (one tab loads a page while another
-    runs axe), at most ``most``; and no more than half of the available memory allows, at
-    ``tab_mb`` a tab over a browser and driver of ``base_mb``.
+def auto_concurrency(most: int = 4, tab_mb: int = 150, base_mb: int = 250) -> int:
+    """Tabs to run at once: one per core left once the browser's own work has one, at most
+    ``most``; and no more than half of the available memory allows, at ``tab_mb`` a tab over
+    Python and the browser's fixed processes of ``base_mb``.
 
-    Measured on the 57-page bench (headless shell, heap collected past 24 MB): Python 66 MB,
-    Playwright driver ~117, browser, GPU, network and zygote processes ~140, and at most
-    ~110 MB per tab while axe runs; ``tab_mb`` and ``base_mb`` leave room for larger pages."""
+    Why a core is left: axe is CPU-bound in a tab's renderer, and the rest — Python reading
+    the results, the browser, network and GPU processes — keep a second core a third busy.
+    Measured on the 57-page bench (bench/a11y_bench.py, headless shell, DevTools driver):
+    one tab used 1.3 cores at 322 MB peak; two tabs on 2 cores used 1.7 cores, ran 35 %
+    faster and took 60 MB more (385 MB). So 2 cores get one tab, 4 get three; set the
+    plugin's ``concurrency`` to trade memory for speed. Python and the fixed processes
+    took ~190 MB, a tab at most ~130 MB while axe runs; the figures leave room for larger
+    pages."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    by_cpu = max(2, min(most, cpus or 1))
+    by_cpu = max(1, min(most, (cpus or 1) - 1))
     available = psutil.virtual_memory().available / 2**20
     by_memory = int((available / 2 - base_mb) // tab_mb)
     return max(1, min(by_cpu, by_memory))

@@ -19,7 +19,8 @@ from audits.accessibility import (
     template_signature,
 )
 from audits.runner import all_rules, run_audits
-from core.browser import BrowserSettings, BrowserWorker
+from core.browser import BrowserSettings
+from core.cdp_worker import CdpWorker
 from core.config import config_from_dict
 from core.snapshot import Page
 from reports.store import Store
@@ -147,6 +148,18 @@ def test_report_table_lists_audited_pages(default_run, site):
     assert data["accessibility.entry"]["found"] is True  # the 无障碍浏览 link
 
 
+def test_playwright_driver_finds_the_same(default_run, site, tmp_path):
+    """driver: playwright (Playwright's Node driver) and the default (DevTools from Python)
+    report the same rules on the same pages, with the same failing elements."""
+    findings, data, _ = audit(site, tmp_path, {"driver": "playwright", "screenshots": False})
+
+    def key(found):
+        return sorted((f["page"], f["rule"], f["evidence"].get("node_count")) for f in found)
+
+    assert key(findings) == key(default_run[0])
+    assert data["accessibility.pages_audited"] == len(PAGES)
+
+
 def test_options_rules_selectors_and_limits(site, tmp_path):
     findings, data, _ = audit(
         site,
@@ -183,7 +196,7 @@ def test_one_page_per_template(site, tmp_path):
 
 
 def test_rule_table_matches_axe(site):
-    worker = BrowserWorker(BrowserSettings(navigation_timeout=10))
+    worker = CdpWorker(BrowserSettings(navigation_timeout=10, driver="cdp"))  # the plugin's
     try:
         from axe_playwright_python.sync_playwright import Axe
 

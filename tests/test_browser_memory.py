@@ -11,6 +11,7 @@ import psutil
 import pytest
 
 from core.browser import BrowserSettings, BrowserWorker
+from core.browser_procs import auto_concurrency
 from core.browser_types import CHROMIUM, CHROMIUM_SHELL, DRIVER_NODE_OPTIONS, default_executable
 from tests.loopback import LoopbackServer
 
@@ -98,3 +99,21 @@ def test_headless_shell_is_installed_preferred_and_can_be_overridden(monkeypatch
     assert BrowserSettings().executable == CHROMIUM_SHELL
     monkeypatch.setenv("GOVAUDIT_CHROMIUM", CHROMIUM)
     assert BrowserSettings().executable == CHROMIUM
+
+
+@pytest.mark.parametrize(
+    ("cpus", "available_mb", "tabs"),
+    [(1, 16000, 1), (2, 16000, 1), (4, 16000, 3), (16, 64000, 4), (8, 700, 1), (8, 1200, 2)],
+)
+def test_default_tabs_leave_a_core_to_the_browser_and_fit_in_memory(
+    monkeypatch, cpus, available_mb, tabs
+):
+    """One tab per core left once the browser's own processes have one (at most 4), within
+    half the available memory at 150 MB a tab over 250 MB."""
+
+    class Memory:
+        available = available_mb * 2**20
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda _pid: set(range(cpus)))
+    monkeypatch.setattr(psutil, "virtual_memory", lambda: Memory())
+    assert auto_concurrency() == tabs
