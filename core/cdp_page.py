@@ -86,11 +86,11 @@ class CdpPage:
         animations: str | None = None,
     ) -> None:
         """A PNG of the viewport, or of ``clip`` (page coordinates), written to ``path``."""
-        params: dict[str, Any] = {"format": "png"}
-        if clip:
-            params["clip"] = {**clip, "scale": 1}
-            params["captureBeyondViewport"] = True
         self.deadline = min(self.deadline, time.monotonic() + timeout / 1000)
+        params: dict[str, Any] = {"format": "png"}
+        if clip:  # viewport coordinates, as Playwright takes them; DevTools wants the page's
+            left, top = self.evaluate("[visualViewport.pageLeft, visualViewport.pageTop]")
+            params["clip"] = {**clip, "x": clip["x"] + left, "y": clip["y"] + top, "scale": 1}
         data = self.send("Page.captureScreenshot", params)["data"]
         Path(path).write_bytes(base64.b64decode(data))
 
@@ -178,7 +178,7 @@ class CdpPage:
             result = pending.result(timeout=max(self.deadline - time.monotonic(), 0.001))
         except FutureTimeout:
             raise CdpTimeout(f"Page.navigate: no answer for {url}") from None
-        loader = result.get("loaderId", "")
+        loader = result.get("loaderId", "")  # none for a same-document (#fragment) move
         response = self._responses.get(loader)
         if result.get("errorText"):
             ctype = _content_type(response or {})
@@ -217,7 +217,7 @@ def load_and_run(
         try:
             loader, response = page.navigate(url)
             failed = page._failed.get(loader, "")  # a download: no load event will come
-            loaded = bool(failed) or page.wait_for(loader, "load", page.deadline)
+            loaded = bool(failed) or not loader or page.wait_for(loader, "load", page.deadline)
         except CdpTimeout:
             loaded, response, failed = False, None, ""
         if page.crashed:

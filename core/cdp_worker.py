@@ -276,6 +276,7 @@ class CdpWorker:
             ("Page.setLifecycleEventsEnabled", {"enabled": True}),
             ("Inspector.enable", {}),
             ("Network.enable", {"maxTotalBufferSize": 0, "maxResourceBufferSize": 0}),
+            ("Network.setBypassServiceWorker", {"bypass": True}),  # the site's own pages
             (
                 "Emulation.setDeviceMetricsOverride",
                 {

@@ -7,6 +7,7 @@ process outlives its worker."""
 from __future__ import annotations
 
 import time
+import zlib
 
 import psutil
 import pytest
@@ -97,6 +98,9 @@ def test_page_loads_with_status_headers_and_scripts_run(worker, site):
     assert out.info.load_complete and out.info.final_url == site.url("/js")
     moved = worker.run(site.url("/moved"), title)
     assert moved.value == "正常" and moved.info.final_url == site.url("/ok")
+    start = time.monotonic()  # the same page with a #fragment: a same-document move
+    anchor = worker.run(site.url("/ok") + "#top", title)
+    assert anchor.ok and anchor.value == "正常" and time.monotonic() - start < 2
 
 
 def test_evaluate_calls_functions_with_arguments_and_reports_page_errors(worker, site):
@@ -272,3 +276,74 @@ def test_a_binary_that_is_not_chromium_is_a_clear_error(tmp_path):
         assert "no display here" in out.not_tested.detail
     finally:
         w.close()
+
+
+def png_pixels(data: bytes) -> tuple[int, int, list[bytes]]:
+    """Width, height and RGB(A) rows of an 8-bit PNG (what Chromium writes)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, width, height, channels = 8, b"", 0, 0, 0
+    while pos < len(data):
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + size]
+        if kind == b"IHDR":
+            width, height = int.from_bytes(body[:4], "big"), int.from_bytes(body[4:8], "big")
+            assert body[8] == 8, "8-bit samples"
+            channels = {2: 3, 6: 4}[body[9]]
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + size
+    raw, stride, rows, prev = zlib.decompress(idat), width * channels, [], bytes(width * channels)
+    for y in range(height):
+        kind, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
+        for i in range(stride):
+            a = line[i - channels] if i >= channels else 0
+            b, c = prev[i], prev[i - channels] if i >= channels else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 255
+            elif kind == 2:
+                line[i] = (line[i] + b) & 255
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = bytes(line)
+    return width, height, rows
+
+
+def test_screenshot_clips_the_failing_element_below_the_fold(worker, site, tmp_path):
+    """The plugin's screenshot: the element scrolled into view, outlined in red, and the
+    viewport clip around it (Playwright's coordinates, which DevTools takes in the page's)."""
+    from audits.a11y_page import HIGHLIGHT_JS
+
+    filler = "<p>填充段落</p>" * 300
+    site.route(
+        "/long",
+        html=PAGE.format(
+            t="long", b=f"{filler}<p><img id=t alt='' width=80 height=40></p>{filler}"
+        ),
+    )
+    path = tmp_path / "shot.png"
+
+    def shot(page, info):
+        clip = page.evaluate(HIGHLIGHT_JS, "#t")
+        page.screenshot(path=str(path), clip=clip, timeout=5000, animations="disabled")
+        return clip
+
+    out = worker.run(site.url("/long"), shot)
+    assert out.ok and out.value["y"] > 0
+    width, height, rows = png_pixels(path.read_bytes())
+    assert (width, height) == (round(out.value["width"]), round(out.value["height"]))
+    channels = len(rows[0]) // width
+    red = sum(
+        1
+        for row in rows
+        for i in range(0, len(row), channels)
+        if row[i] > 200 and row[i + 1] < 60 and row[i + 2] < 60
+    )
+    assert red > 2 * (80 + 40)  # the outline (3 px around 80×40) is in the picture
