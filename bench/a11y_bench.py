@@ -8,9 +8,11 @@ each as a child process whose whole tree (Chromium included) is sampled for memo
 every 0.2 s:
 
   * govaudit: the accessibility plugin over a stored snapshot of the N pages, with its
-    defaults (Debian's headless shell, one Chromium with a tab per core, fonts and media
-    blocked, load event, a tab's heap collected past 24 MB); "govaudit chromium" runs it on
-    /usr/bin/chromium (GOVAUDIT_CHROMIUM), the binary pa11y-ci uses;
+    defaults (Debian's headless shell driven over DevTools from Python, one tab per core
+    left after the browser's own — 1 on 2 cores —, fonts and media blocked, load event, a
+    tab's heap collected past 24 MB); "govaudit tabs=2" two tabs at once, "govaudit
+    playwright" through Playwright's driver, "govaudit chromium" on /usr/bin/chromium
+    (GOVAUDIT_CHROMIUM), the binary pa11y-ci uses;
     axe tags wcag2a/wcag21a/wcag2aa/wcag21aa/best-practice so that both tools run the
     same rules;
   * pa11y-ci (npm, installed into bench/ with PUPPETEER_SKIP_DOWNLOAD=1) on Debian's
@@ -29,7 +31,9 @@ one direction each: "govaudit 2 browsers" (one Chromium per page at once, as bef
 "govaudit settle=2s" (waits for network idle, as pa11y does).
 
 Prints pages per minute (wall clock of the whole process, browser start included), peak
-memory of the process tree (PSS, so Chromium's shared pages are not counted twice),
+memory of the process tree (PSS, so Chromium's shared pages are not counted twice), the
+cores the tree used (CPU seconds over wall seconds; ``--breakdown``: memory by process kind
+at the peak),
 govaudit's speed against pa11y-ci's best setting and its memory against that setting's;
 writes bench/results/a11y.json.
 """

@@ -18,6 +18,12 @@ next job relaunches the browser; the other tabs' jobs, killed for its sake, run 
 The browser is also recycled after ``recycle_after`` pages or once its processes pass
 ``recycle_mb``, and a tab is closed after any job that did not end cleanly.
 
+Two drivers: this module's :class:`BrowserWorker` drives Chromium through Playwright (the
+whole Page API, a Node process per browser); :class:`core.cdp_worker.CdpWorker` speaks
+DevTools over a pipe from Python (no Node process, the calls of :class:`core.cdp_page.CdpPage`
+only). ``BrowserSettings.driver`` picks one for a :class:`BrowserPool`: the crawler's
+rendering uses Playwright, the accessibility audit DevTools.
+
 Name resolution: Chromium gets ``--host-resolver-rules`` mapping the site's hostnames to
 the addresses our :class:`core.dns.Resolver` gives (so ``--resolve`` and
 ``--dns-server`` work in the browser too); every other name is unresolvable, and a

@@ -15,6 +15,7 @@ JavaScript rendering keeps Playwright.
 
 from __future__ import annotations
 
+import fcntl
 import itertools
 import json
 import logging
@@ -219,12 +220,20 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
+def _above_nine(fd: int) -> int:
+    high = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return high
+
+
 def launch(executable: str, args: list[str], timeout: float = 30.0, name: str = "cdp") -> Browser:
     """Start Chromium with a pipe for DevTools and a fresh profile; wait until it answers.
 
     Raises :class:`CdpError` with the end of Chromium's stderr when it does not start."""
     to_chrome_r, to_chrome_w = os.pipe()
     from_chrome_r, from_chrome_w = os.pipe()
+    # The child's ends above 9, so that moving them to 3 and 4 never overwrites one another.
+    to_chrome_r, from_chrome_w = (_above_nine(fd) for fd in (to_chrome_r, from_chrome_w))
     profile = tempfile.mkdtemp(prefix="govaudit-chromium-")
     log_file = tempfile.TemporaryFile()
     # Chromium expects the pipe on descriptors 3 and 4: bash moves them there, then execs.

@@ -6,8 +6,11 @@ process outlives its worker."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import zlib
+from pathlib import Path
 
 import psutil
 import pytest
@@ -347,3 +350,25 @@ def test_screenshot_clips_the_failing_element_below_the_fold(worker, site, tmp_p
         if row[i] > 200 and row[i + 1] < 60 and row[i + 2] < 60
     )
     assert red > 2 * (80 + 40)  # the outline (3 px around 80×40) is in the picture
+
+
+def test_launch_works_when_the_pipe_gets_descriptors_3_and_4():
+    """In a fresh process the pipe's own descriptors can be 3 and 4, the numbers Chromium
+    reads and writes: moving them there must not close one with the other."""
+    code = (
+        "import os\n"
+        "for fd in range(3, 10):\n"
+        "    try: os.close(fd)\n"
+        "    except OSError: pass\n"
+        "from core.cdp import launch\n"
+        "from core.browser_types import CHROMIUM_ARGS, default_executable\n"
+        "b = launch(default_executable(), list(CHROMIUM_ARGS), timeout=20)\n"
+        "print(b.version)\n"
+        "b.close()\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "Chrome/" in out.stdout
