@@ -171,9 +171,10 @@ class BrowserSettings:
         return ";".join(dict.fromkeys(items))
 
 
-#: What Playwright adds to a headless launch that matters to a page's behaviour: tabs in the
-#: background are not throttled, and no hang monitor or popup blocker intervenes.
+#: What Playwright adds to a headless launch that matters to a page's behaviour or memory:
+#: no first tab, tabs in the background not throttled, no hang monitor or popup blocker.
 CDP_EXTRA_ARGS = [
+    "--no-startup-window",  # no first tab: on /usr/bin/chromium a renderer (~57 MB) less
     "--disable-background-timer-throttling",
     "--disable-backgrounding-occluded-windows",
     "--disable-renderer-backgrounding",

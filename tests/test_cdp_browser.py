@@ -80,17 +80,30 @@ def title(page, info):
 
 
 def renderers_cpu(worker: CdpWorker, seconds: float = 1.0) -> float:
-    """CPU seconds the worker's renderers used over ``seconds`` (a loop left running shows)."""
-    procs = [p for p in marked_processes(worker.marker) if "--type=renderer" in p.cmdline()]
-    before = sum(sum(p.cpu_times()[:2]) for p in procs)
-    time.sleep(seconds)
-    after = 0.0
-    for p in procs:
+    """CPU seconds the worker's live renderers used over ``seconds`` (a loop left running
+    shows; a renderer that exits meanwhile counts nothing)."""
+
+    def cpu(p: psutil.Process) -> float | None:
         try:
-            after += sum(p.cpu_times()[:2])
+            return sum(p.cpu_times()[:2]) if p.status() != psutil.STATUS_ZOMBIE else None
         except psutil.Error:
-            pass
-    return after - before
+            return None
+
+    def renderer(p: psutil.Process) -> bool:
+        try:
+            return "--type=renderer" in p.cmdline()
+        except psutil.Error:  # exited (a zombie until its parent reaps it)
+            return False
+
+    procs = [p for p in marked_processes(worker.marker) if renderer(p)]
+    before = {p.pid: cpu(p) for p in procs}
+    time.sleep(seconds)
+    used = 0.0
+    for p in procs:
+        now, then = cpu(p), before[p.pid]
+        if now is not None and then is not None:
+            used += now - then
+    return used
 
 
 def test_page_loads_with_status_headers_and_scripts_run(worker, site):
@@ -145,7 +158,8 @@ def test_a_looping_page_is_stopped_alone_and_stops_burning_cpu(site):
         out = w.run(site.url("/loop"), title)
         assert out.not_tested.reason is NotTestedReason.SCRIPT_LOOP
         assert w.kills == 0 and w.launches == 1  # its script terminated, its tab closed
-        assert renderers_cpu(w) < 0.5  # no renderer still spinning
+        # No renderer left spinning: the closed tab's process goes within a few seconds.
+        assert any(renderers_cpu(w, 0.5) < 0.1 for _ in range(10))
     finally:
         w.close()
 
