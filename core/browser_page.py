@@ -37,6 +37,7 @@ class Tab:
     info: PageInfo = field(default_factory=lambda: PageInfo(url=""))
     crashed: bool = False
     cdp: Any = None  # the tab's own DevTools session (blocked URLs, heap)
+    popups: int = 0  # windows the pages opened (closed at once)
 
     def on_dialog(self, dialog: Any) -> None:
         try:
@@ -51,12 +52,22 @@ class Tab:
     def on_crash(self, _page: Any) -> None:
         self.crashed = True
 
+    def on_popup(self, popup: Any) -> None:
+        """A window the page opened is closed at once (it would stay, with its document,
+        until the browser is recycled)."""
+        self.popups += 1
+        try:
+            popup.close()
+        except Exception as exc:
+            log.debug("closing a popup: %s", exc)
+
 
 def open_tab(context: Any, blocked_urls: list[str] | None = None) -> Tab:
     """A new tab; requests to ``blocked_urls`` (patterns with ``*``) are never sent."""
     tab = Tab(context.new_page())
     tab.page.on("dialog", tab.on_dialog)
     tab.page.on("crash", tab.on_crash)
+    tab.page.on("popup", tab.on_popup)
     tab.cdp = context.new_cdp_session(tab.page)
     if blocked_urls:
         tab.cdp.send("Network.enable")

@@ -180,7 +180,6 @@ CDP_EXTRA_ARGS = [
     "--disable-renderer-backgrounding",
     "--disable-ipc-flooding-protection",
     "--disable-hang-monitor",
-    "--disable-popup-blocking",
     "--hide-scrollbars",
 ]
 

@@ -386,3 +386,23 @@ def test_launch_works_when_the_pipe_gets_descriptors_3_and_4():
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert "Chrome/" in out.stdout
+
+
+@pytest.mark.parametrize("driver", ["cdp", "playwright"])
+def test_windows_a_page_opens_are_closed(site, driver):
+    """A page that calls window.open on load (ads, 'welcome' windows) leaves no window
+    behind: Chromium's popup blocker does not act in headless mode."""
+    site.route(
+        "/popups", html=PAGE.format(t="p", b="<script>for(let i=0;i<5;i++)open('/ok?'+i)</script>")
+    )
+
+    def windows(page, info):
+        page.evaluate("new Promise(r => setTimeout(r, 300))")
+        if driver == "cdp":
+            found = page.conn.send("Target.getTargets")["targetInfos"]
+            return sum(t["type"] == "page" for t in found)
+        return len(page.context.pages)
+
+    with BrowserPool(settings(driver=driver, navigation_timeout=5), size=1) as pool:
+        counts = [pool.run(site.url("/popups"), windows).value for _ in range(3)]
+    assert counts == [1, 1, 1]
