@@ -48,6 +48,8 @@ from audits.base import AuditPlugin, Finding, RuleSpec, Severity
 from core.browser import (
     BrowserPool,
     BrowserSettings,
+    NotTested,
+    NotTestedReason,
     PageInfo,
     PageOutcome,
     host_rules_for,
@@ -209,6 +211,7 @@ class _Candidate:
     url: str
     group: str
     group_pages: list[str] = field(default_factory=list)
+    too_large: str = ""  # why the crawler truncated it ("size", "decompressed"): not opened
 
 
 @dataclass
@@ -276,6 +279,8 @@ class AccessibilityAudit(AuditPlugin):
                 groups[sig] = cand
             else:
                 cand = _Candidate(url, "", [url])
+            if page.meta.get("_truncated"):
+                cand.too_large = str(page.meta.get("_truncated_reason") or "size")
             if url == home or page.url == home:
                 ordered.insert(0, cand)
             else:
@@ -314,13 +319,21 @@ class AccessibilityAudit(AuditPlugin):
         outcomes: dict[str, PageOutcome[_PageResult]] = {}
         findings: list[Finding] = []
         self.ctx.progress(f"accessibility: auditing {len(chosen)} of {total} pages in Chromium")
-        size = min(opts.concurrency or auto_concurrency(), max(1, len(chosen)))
+        # A page the crawler found over crawl.max_page_bytes is not opened in Chromium: a
+        # 100 MB compression bomb took it to 1.7 GB before the stage limits stopped it.
+        limit = self.ctx.config.crawl.max_page_bytes
+        for c in chosen:
+            if c.too_large:
+                how = "解压后" if c.too_large == "decompressed" else ""
+                reason = NotTested(NotTestedReason.TOO_LARGE, f"{how}超过{limit}字节")
+                outcomes[c.url] = PageOutcome(c.url, not_tested=reason)
+                findings.extend(self._findings(c, outcomes[c.url]))
+        urls = [c.url for c in chosen if not c.too_large]
+        size = min(opts.concurrency or auto_concurrency(), max(1, len(urls)))
         with BrowserPool(settings, size=size, pages_per_browser=opts.pages_per_browser) as pool:
             for n, outcome in enumerate(
-                pool.map(
-                    [c.url for c in chosen], _Auditor(opts, home, shots, self.ctx.artifact_dir)
-                ),
-                1,
+                pool.map(urls, _Auditor(opts, home, shots, self.ctx.artifact_dir)),
+                len(chosen) - len(urls) + 1,
             ):
                 outcomes[outcome.url] = outcome
                 findings.extend(self._findings(by_url[outcome.url], outcome))

@@ -70,6 +70,7 @@ class NotTestedReason(enum.StrEnum):
     HTTP_ERROR = "http_error"
     NOT_HTML = "not_html"
     BROWSER_ERROR = "browser_error"
+    TOO_LARGE = "too_large"  # the crawler found it over crawl.max_page_bytes: not opened
 
 
 NOT_TESTED_TEXT: dict[NotTestedReason, str] = {
@@ -82,6 +83,7 @@ NOT_TESTED_TEXT: dict[NotTestedReason, str] = {
     NotTestedReason.HTTP_ERROR: "页面返回HTTP错误",
     NotTestedReason.NOT_HTML: "地址不是网页（可能是下载文件）",
     NotTestedReason.BROWSER_ERROR: "浏览器出错",
+    NotTestedReason.TOO_LARGE: "页面超过大小上限，未在浏览器中打开（以免超大页面或压缩炸弹耗尽内存）",
 }
 
 

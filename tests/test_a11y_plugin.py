@@ -247,3 +247,36 @@ def test_rules_are_declared_for_plugins_listing():
     assert rules["a11y.no_accessibility_entry"][1].severity.value == "warning"
     unknown = AccessibilityAudit.rule("a11y.some-future-rule")
     assert unknown.unit == "信息中心"
+
+
+def test_a_page_the_crawler_truncated_is_not_opened(site, tmp_path):
+    """A page over crawl.max_page_bytes (a compression bomb, or just huge) is reported not
+    tested, with the reason, and never loaded into Chromium; the other pages are audited."""
+    site.route("/bomb.html", html=html("<p>炸弹</p>"))
+    config = config_from_dict(
+        {
+            "site": {"urls": [site.url("/")]},
+            "data_dir": str(tmp_path),
+            "crawl": {"max_page_bytes": 1_000_000},
+            "plugins": {"accessibility": {"navigation_timeout": 10, "screenshots": False}},
+        }
+    )
+    store = Store.in_dir(tmp_path)
+    run_id = store.create_run(site=site.url("/"), config={}, start_urls=[site.url("/")])
+    truncated = {"_truncated": True, "_truncated_reason": "decompressed"}
+    store.add_pages(
+        run_id,
+        [
+            Page(site.url("/"), site.url("/"), 200, "text/html", html=PAGES["/"]),
+            Page(site.url("/bomb.html"), site.url("/bomb.html"), 200, "text/html", meta=truncated),
+        ],
+    )
+    before = len(site.requests)
+    result = run_audits(store, run_id, config, ["accessibility"], today=date(2026, 11, 26))
+    assert result.errors == []
+    (nt,) = [f for f in result.findings if f["rule"] == "a11y.not_tested"]
+    assert nt["page"] == site.url("/bomb.html")
+    assert nt["evidence"]["reason"] == "too_large"
+    assert "解压后超过1000000字节" in nt["evidence"]["reason_text"]
+    assert not [r for r in site.requests[before:] if r.path == "/bomb.html"]  # never loaded
+    assert result.site_data["accessibility.pages_audited"] == 1  # the homepage was
