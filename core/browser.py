@@ -36,10 +36,8 @@ import asyncio
 import logging
 import os
 import queue
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -47,8 +45,9 @@ from typing import Any, TypeVar
 
 import greenlet
 
+from core.browser_base import WorkerBase
 from core.browser_page import Tab, classify, load_and_run, open_tab, trim_heap
-from core.browser_procs import kill_marked_processes, tree_pss_mb
+from core.browser_procs import kill_marked_processes
 from core.browser_types import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -61,10 +60,8 @@ from core.browser_types import (
     PageOutcome,
     host_rules_for,
     hostname,
-    launch_args,
 )
 from core.cdp_worker import CdpWorker
-from core.dns import is_ip
 
 __all__ = [  # the job types are re-exported: callers import them from here
     "CHROMIUM",
@@ -150,7 +147,7 @@ def _wait(loop: Any, fiber: Any, worker: BrowserWorker, seconds: float) -> None:
             asyncio._set_running_loop(loop)
 
 
-class BrowserWorker:
+class BrowserWorker(WorkerBase):
     """One Chromium and the thread that owns it. ``run`` may be called from any thread.
 
     With ``pages`` > 1 the worker runs that many jobs at once, each in its own tab of the
@@ -160,23 +157,11 @@ class BrowserWorker:
     """
 
     def __init__(self, settings: BrowserSettings, name: str = "browser-0", pages: int = 1) -> None:
-        self.settings = settings
-        self.name = name
-        self.pages = max(1, pages)
-        self.marker = f"--govaudit-browser={uuid.uuid4().hex}"
-        self.pages_served = 0
-        self.launches = 0
-        self.kills = 0
-        self.retries = 0
-        self.heap_trims = 0
-        self.peak_mb = 0.0
+        super().__init__(settings, name, pages)
         self._jobs: queue.Queue[_Job | None] = queue.Queue()
         self._retry: list[_Job] = []
         self._lock = threading.Lock()
-        self._blackhole = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._blackhole.bind(("127.0.0.1", 0))  # bound, never listening: connects are refused
         self._dead = False
-        self._tried_hosts: set[str] = set()
         self._tabs: list[Tab] = []  # idle tabs, navigated again by the next job
         self._running: set[_Job] = set()
         self._kill_epoch = 0
@@ -332,18 +317,6 @@ class BrowserWorker:
             return None
         return _STOP if job is None else job
 
-    def _new_host(self, url: str) -> bool:
-        """A host not in the resolver rules that resolves: the browser must be relaunched."""
-        host = hostname(url)
-        if not host or is_ip(host) or host in self.settings.host_rules:
-            return False
-        if host in self._tried_hosts:
-            return False
-        self._tried_hosts.add(host)
-        found = host_rules_for([host], self.settings.resolver)
-        self.settings.host_rules.update(found)
-        return bool(found)
-
     def _start(self, job: _Job, context: Any) -> None:
         """Run the job in a greenlet of its own, started by the event loop."""
         job.epoch = self._kill_epoch
@@ -380,14 +353,8 @@ class BrowserWorker:
 
     def _after_job(self) -> None:
         s = self.settings
-        if self.pages_served >= s.recycle_after:
+        if self.pages_served >= s.recycle_after or self._over_memory():
             self._draining = True
-        elif s.recycle_mb > 0:
-            mb = tree_pss_mb(self.marker)
-            self.peak_mb = max(self.peak_mb, mb)
-            if mb > s.recycle_mb:
-                log.debug("%s: %.0f MB > recycle_mb; relaunching", self.name, mb)
-                self._draining = True
 
     def _finish(self, job: _Job, outcome: PageOutcome[Any]) -> None:
         with self._lock:
@@ -406,7 +373,7 @@ class BrowserWorker:
 
     def _launch(self, pw: Any) -> tuple[Any, Any]:
         s = self.settings
-        args = launch_args(s, self.marker, self._blackhole.getsockname()[1])
+        args = self.chromium_args()
         browser = pw.chromium.launch(
             executable_path=s.executable,
             headless=True,

@@ -130,22 +130,15 @@ def load_and_run(
             set_stage("probe", s.probe_timeout)
             page.evaluate("1")
             set_stage("navigate", 10)
-            if len(info.dialogs) > s.max_dialogs:
-                return dialogs_outcome(url, info), False
-            reason = NotTested(NotTestedReason.LOAD_TIMEOUT, f"超过{s.navigation_timeout:g}秒")
-            return PageOutcome(url, not_tested=reason, info=info), False
+            return not_loaded(url, info, s), False
         info.load_ms = int((time.monotonic() - start) * 1000)
         info.final_url = page.url
         if response is not None:
             info.status = response.status
             info.headers = dict(response.headers)
-            if response.status >= 400:
-                reason = NotTested(NotTestedReason.HTTP_ERROR, f"HTTP {response.status}")
-                return PageOutcome(url, not_tested=reason, info=info), False
-            ctype = info.headers.get("content-type", "")
-            if ctype and "html" not in ctype and "xml" not in ctype:
-                reason = NotTested(NotTestedReason.NOT_HTML, ctype.split(";")[0])
-                return PageOutcome(url, not_tested=reason, info=info), False
+            refused = response_refused(url, info)
+            if refused is not None:
+                return refused, False
         if len(info.dialogs) > s.max_dialogs:
             return dialogs_outcome(url, info), False
         if s.settle_timeout > 0:
@@ -168,6 +161,28 @@ def load_and_run(
         if kill_reason() is not None:
             raise Killed() from exc
         return PageOutcome(url, not_tested=classify(exc, None), info=info), False
+
+
+def not_loaded(url: str, info: PageInfo, s: BrowserSettings) -> PageOutcome[Any]:
+    """A page that did not load in time but answered the probe: its dialogs, if they are
+    what held it, else the load timeout."""
+    if len(info.dialogs) > s.max_dialogs:
+        return dialogs_outcome(url, info)
+    reason = NotTested(NotTestedReason.LOAD_TIMEOUT, f"超过{s.navigation_timeout:g}秒")
+    return PageOutcome(url, not_tested=reason, info=info)
+
+
+def response_refused(url: str, info: PageInfo) -> PageOutcome[Any] | None:
+    """Not tested for the document's response in ``info`` (an HTTP error, not HTML); None
+    when the page can be examined."""
+    if info.status and info.status >= 400:
+        reason = NotTested(NotTestedReason.HTTP_ERROR, f"HTTP {info.status}")
+        return PageOutcome(url, not_tested=reason, info=info)
+    ctype = info.headers.get("content-type", "").lower()
+    if ctype and "html" not in ctype and "xml" not in ctype:
+        reason = NotTested(NotTestedReason.NOT_HTML, ctype.split(";")[0])
+        return PageOutcome(url, not_tested=reason, info=info)
+    return None
 
 
 def dialogs_outcome(url: str, info: PageInfo) -> PageOutcome[Any]:

@@ -189,8 +189,8 @@ class Browser:
     process: subprocess.Popen[bytes]
     connection: Connection
     profile: str
+    log_file: Any = field(repr=False)  # Chromium's stderr
     version: str = ""
-    log_file: Any = field(default=None, repr=False)
 
     def log_tail(self, size: int = 600) -> str:
         """The end of Chromium's stderr (for an error message)."""
@@ -215,8 +215,7 @@ class Browser:
             self.process.kill()
             self.process.wait(timeout=timeout)
         self.connection.close()
-        if self.log_file is not None:
-            self.log_file.close()
+        self.log_file.close()
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
@@ -267,8 +266,7 @@ def launch(executable: str, args: list[str], timeout: float = 30.0, name: str = 
         raise CdpError(f"cannot start {executable}: {exc}") from exc
     os.close(to_chrome_r)
     os.close(from_chrome_w)
-    browser = Browser(process, Connection(from_chrome_r, to_chrome_w, name), profile)
-    browser.log_file = log_file
+    browser = Browser(process, Connection(from_chrome_r, to_chrome_w, name), profile, log_file)
     try:
         browser.version = browser.connection.send("Browser.getVersion", timeout=timeout).get(
             "product", ""

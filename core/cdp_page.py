@@ -19,11 +19,18 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
-from core.browser_page import COUNT_JS, BrowserCrashed, classify, dialogs_outcome, job_seconds
+from core.browser_page import (
+    COUNT_JS,
+    BrowserCrashed,
+    classify,
+    dialogs_outcome,
+    job_seconds,
+    not_loaded,
+    response_refused,
+)
 from core.browser_types import BrowserSettings, NotTested, NotTestedReason, PageInfo, PageOutcome
 from core.cdp import CdpClosed, CdpError, CdpTimeout, Connection
 
@@ -139,8 +146,7 @@ class CdpPage:
             self.conn.post("Page.handleJavaScriptDialog", accept, self.session)
         elif method == "Inspector.targetCrashed":
             self.crashed = True
-            with self._cond:
-                self._cond.notify_all()
+            self._notify()
             self.conn.fail_session(self.session, CdpClosed("page crashed"))
 
     def wait_for(self, loader: str, event: str, until: float) -> bool:
@@ -153,39 +159,49 @@ class CdpPage:
                 self._cond.wait(min(left, 0.5))
             return True
 
-    def navigate(self, url: str) -> tuple[str, dict[str, Any] | None]:
-        """Start loading ``url``; returns the loader id and the document's response (None
-        when no response came). A failed navigation raises :class:`CdpError` naming the
-        net:: error, as Playwright's does."""
+    def navigate(self, url: str) -> str:
+        """Start loading ``url``; returns the loader id ("" for a same-document move). A
+        failed navigation raises :class:`CdpError` naming the net:: error, as Playwright's
+        does, except a download (a non-HTML response), which :meth:`failure` then names."""
         with self._cond:
             self._events.clear()
             self._responses.clear()
             self._documents.clear()
             self._failed.clear()
         pending = self.conn.post("Page.navigate", {"url": url}, self.session)
+        pending.add_done_callback(lambda _done: self._notify())
         # A response that becomes a download never answers Page.navigate: its document
         # request fails (net::ERR_ABORTED) after a non-HTML response. Watch for that too.
         with self._cond:
             while not pending.done():
-                for loader in self._failed:
-                    if _content_type(self._responses.get(loader, {})):
-                        return loader, self._responses[loader]
+                downloads = [loader for loader in self._failed if loader in self._responses]
+                if downloads:
+                    return downloads[0]
                 left = self.deadline - time.monotonic()
                 if left <= 0 or self.crashed or self.conn.closed.is_set():
-                    break
-                self._cond.wait(min(left, 0.1))
-        try:
-            result = pending.result(timeout=max(self.deadline - time.monotonic(), 0.001))
-        except FutureTimeout:
-            raise CdpTimeout(f"Page.navigate: no answer for {url}") from None
-        loader = result.get("loaderId", "")  # none for a same-document (#fragment) move
-        response = self._responses.get(loader)
+                    raise CdpTimeout(f"Page.navigate: no answer for {url}")
+                self._cond.wait(left)
+        result = pending.result()
+        loader = result.get("loaderId", "")
         if result.get("errorText"):
-            ctype = _content_type(response or {})
-            if response is not None and ctype and "html" not in ctype and "xml" not in ctype:
-                return loader, response  # a download: the caller reports "not HTML"
-            raise CdpError(f"{result['errorText']} at {url}")
-        return loader, response
+            ctype = _content_type(self._responses.get(loader) or {})
+            if not ctype or "html" in ctype or "xml" in ctype:
+                raise CdpError(f"{result['errorText']} at {url}")
+            with self._cond:
+                self._failed.setdefault(loader, result["errorText"])
+        return loader
+
+    def response(self, loader: str) -> dict[str, Any] | None:
+        """The response of the document ``loader`` loaded (None: none came)."""
+        return self._responses.get(loader)
+
+    def failure(self, loader: str) -> str:
+        """Why the document of ``loader`` did not load ("" if it did or still may)."""
+        return self._failed.get(loader, "")
+
+    def _notify(self) -> None:
+        with self._cond:
+            self._cond.notify_all()
 
     def set_frame(self, frame_id: str) -> None:
         self._main_frame = frame_id
@@ -209,62 +225,55 @@ def load_and_run(
     info = page.info = PageInfo(url=url)
     start = time.monotonic()
 
-    def stage(_name: str, seconds: float) -> None:
+    def stage(seconds: float) -> None:
         page.deadline = time.monotonic() + seconds
 
-    try:
-        stage("navigate", s.navigation_timeout)
+    def probe(script: str) -> Any:
+        """``script``'s value, within ``probe_timeout``; a page that does not answer is stuck."""
+        stage(s.probe_timeout)
         try:
-            loader, response = page.navigate(url)
-            failed = page._failed.get(loader, "")  # a download: no load event will come
+            return page.evaluate(script)
+        except CdpTimeout:
+            stuck = f"页面主线程超过{s.probe_timeout:g}秒无响应"
+            raise PageStuck(NotTested(NotTestedReason.SCRIPT_LOOP, stuck)) from None
+
+    try:
+        stage(s.navigation_timeout)
+        loader, failed = "", ""
+        try:
+            loader = page.navigate(url)
+            failed = page.failure(loader)  # a download: no load event will come
             loaded = bool(failed) or not loader or page.wait_for(loader, "load", page.deadline)
         except CdpTimeout:
-            loaded, response, failed = False, None, ""
+            loaded = False
         if page.crashed:
             raise BrowserCrashed("tab crashed while loading")
         if not loaded:
             # Slow network, or a main thread that never yields? Ask the page.
             info.load_complete = False
-            stage("probe", s.probe_timeout)
-            try:
-                page.evaluate("1")
-            except CdpTimeout:
-                stuck = f"页面主线程超过{s.probe_timeout:g}秒无响应"
-                raise PageStuck(NotTested(NotTestedReason.SCRIPT_LOOP, stuck)) from None
-            if len(info.dialogs) > s.max_dialogs:
-                return dialogs_outcome(url, info), False
-            reason = NotTested(NotTestedReason.LOAD_TIMEOUT, f"超过{s.navigation_timeout:g}秒")
-            return PageOutcome(url, not_tested=reason, info=info), False
+            probe("1")
+            return not_loaded(url, info, s), False
         info.load_ms = int((time.monotonic() - start) * 1000)
         info.final_url = page.url
-        if response is None:
-            response = page._responses.get(loader)
+        response = page.response(loader)
         if response is not None:
             info.status = int(response.get("status") or 0) or None
             info.headers = {k.lower(): str(v) for k, v in (response.get("headers") or {}).items()}
-            if info.status and info.status >= 400:
-                reason = NotTested(NotTestedReason.HTTP_ERROR, f"HTTP {info.status}")
-                return PageOutcome(url, not_tested=reason, info=info), False
-            ctype = _content_type(response)
-            if ctype and "html" not in ctype and "xml" not in ctype:
-                reason = NotTested(NotTestedReason.NOT_HTML, ctype.split(";")[0])
-                return PageOutcome(url, not_tested=reason, info=info), False
+            info.headers.setdefault("content-type", _content_type(response))
+            refused = response_refused(url, info)
+            if refused is not None:
+                return refused, False
         if failed:
             raise CdpError(f"{failed} at {url}")
         if len(info.dialogs) > s.max_dialogs:
             return dialogs_outcome(url, info), False
         if s.settle_timeout > 0:
-            stage("navigate", s.settle_timeout)
+            stage(s.settle_timeout)
             page.wait_for(loader, "networkIdle", page.deadline)
         if s.script_timeout_per_10k > 0:
-            stage("probe", s.probe_timeout)
-            try:
-                info.elements = int(page.evaluate(COUNT_JS) or 0)
-            except CdpTimeout:
-                stuck = f"页面主线程超过{s.probe_timeout:g}秒无响应"
-                raise PageStuck(NotTested(NotTestedReason.SCRIPT_LOOP, stuck)) from None
+            info.elements = int(probe(COUNT_JS) or 0)
         info.job_timeout = job_seconds(s, info.elements)
-        stage("job", info.job_timeout)
+        stage(info.job_timeout)
         try:
             value = fn(page, info)
         except CdpTimeout:

@@ -15,16 +15,15 @@ it died; a relaunch waits for the jobs still running on the old browser.
 from __future__ import annotations
 
 import logging
-import socket
 import threading
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from core.browser_base import WorkerBase
 from core.browser_page import BrowserCrashed, classify, trim_heap
-from core.browser_procs import kill_marked_processes, tree_pss_mb
+from core.browser_procs import kill_marked_processes
 from core.browser_types import (
     CDP_EXTRA_ARGS,
     BrowserSettings,
@@ -32,13 +31,9 @@ from core.browser_types import (
     NotTestedReason,
     PageInfo,
     PageOutcome,
-    host_rules_for,
-    hostname,
-    launch_args,
 )
 from core.cdp import Browser, CdpClosed, CdpError, CdpTimeout, Connection, launch
 from core.cdp_page import CdpPage, PageStuck, load_and_run
-from core.dns import is_ip
 
 log = logging.getLogger("core.browser")
 
@@ -62,30 +57,18 @@ class _Live:
         return self.browser.connection.closed.is_set() or self.browser.process.poll() is not None
 
 
-class CdpWorker:
+class CdpWorker(WorkerBase):
     """One Chromium with up to ``pages`` tabs in use at once; ``run`` from any thread."""
 
     def __init__(self, settings: BrowserSettings, name: str = "browser-0", pages: int = 1) -> None:
-        self.settings = settings
-        self.name = name
-        self.pages = max(1, pages)
-        self.marker = f"--govaudit-browser={uuid.uuid4().hex}"
-        self.pages_served = 0
-        self.launches = 0
-        self.kills = 0
-        self.retries = 0
-        self.heap_trims = 0
+        super().__init__(settings, name, pages)
         self.popups_closed = 0
-        self.peak_mb = 0.0
         self._cond = threading.Condition()
         self._live: _Live | None = None
         self._tabs: list[CdpPage] = []  # idle tabs of the current browser
         self._running = 0
         self._retiring = False
         self._dead = False
-        self._tried_hosts: set[str] = set()
-        self._blackhole = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._blackhole.bind(("127.0.0.1", 0))  # bound, never listening: connects are refused
 
     @property
     def alive(self) -> bool:
@@ -144,7 +127,7 @@ class CdpWorker:
 
     def _launch(self) -> _Live:
         s = self.settings
-        args = [*launch_args(s, self.marker, self._blackhole.getsockname()[1]), *CDP_EXTRA_ARGS]
+        args = [*self.chromium_args(), *CDP_EXTRA_ARGS]
         browser = launch(s.executable, args, timeout=s.launch_timeout, name=self.name)
         conn = browser.connection
         conn.listen("", lambda method, params: self._close_popups(conn, method, params))
@@ -187,18 +170,6 @@ class CdpWorker:
         self.kills += 1
         kill_marked_processes(self.marker)
         live.browser.connection.close()
-
-    def _new_host(self, url: str) -> bool:
-        """A host not in the resolver rules that resolves: the browser must be relaunched."""
-        host = hostname(url)
-        if not host or is_ip(host) or host in self.settings.host_rules:
-            return False
-        if host in self._tried_hosts:
-            return False
-        self._tried_hosts.add(host)
-        found = host_rules_for([host], self.settings.resolver)
-        self.settings.host_rules.update(found)
-        return bool(found)
 
     # ---- one job ------------------------------------------------------------------------
     def _job(
@@ -253,20 +224,15 @@ class CdpWorker:
                 log.debug("%s: closing a tab: %s", self.name, exc)
         if tab is not None and not keep:
             live.browser.connection.listen(tab.session, None)
+        over_memory = not live.dead and self._over_memory()  # outside the lock: ~13 ms
         with self._cond:
             self._running -= 1
             self.pages_served += 1
             live.served += 1
             if keep and live is self._live and tab is not None:
                 self._tabs.append(tab)
-            if live.served >= s.recycle_after:
-                self._retiring = self._retiring or live is self._live
-            elif s.recycle_mb > 0 and live is self._live and not live.dead:
-                mb = tree_pss_mb(self.marker)
-                self.peak_mb = max(self.peak_mb, mb)
-                if mb > s.recycle_mb:
-                    log.debug("%s: %.0f MB > recycle_mb; relaunching", self.name, mb)
-                    self._retiring = True
+            if live is self._live and (live.served >= s.recycle_after or over_memory):
+                self._retiring = True
             self._cond.notify_all()
 
     def _open_tab(self, live: _Live) -> CdpPage:

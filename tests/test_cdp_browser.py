@@ -406,3 +406,13 @@ def test_windows_a_page_opens_are_closed(site, driver):
     with BrowserPool(settings(driver=driver, navigation_timeout=5), size=1) as pool:
         counts = [pool.run(site.url("/popups"), windows).value for _ in range(3)]
     assert counts == [1, 1, 1]
+
+
+@pytest.mark.parametrize("driver", ["cdp", "playwright"])
+def test_a_browser_over_recycle_mb_is_relaunched(site, driver):
+    """recycle_mb: once the browser's processes pass it, the next page gets a new browser."""
+    with BrowserPool(settings(driver=driver, recycle_mb=1), size=1) as pool:
+        (w,) = pool._all
+        assert [pool.run(site.url("/ok"), title).value for _ in range(2)] == ["正常"] * 2
+        assert w.launches == 2
+        assert w.peak_mb > 1
