@@ -13,24 +13,16 @@ import pytest
 from core.browser import BrowserSettings, BrowserWorker
 from core.browser_procs import auto_concurrency
 from core.browser_types import CHROMIUM, CHROMIUM_SHELL, DRIVER_NODE_OPTIONS, default_executable
+from tests.browser_pages import serve_pages
 from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.browser
-
-PAGE = '<!DOCTYPE html><html lang="zh-CN"><head><title>{t}</title></head><body>{b}</body></html>'
-# ~60 MB of arrays built and dropped by the page's script: garbage left in the renderer.
-GARBAGE = (
-    "<script>let keep=[];for(let i=0;i<300;i++){keep.push(new Array(25000).fill({i}))}"
-    "document.title='done '+keep.length;keep=null;</script>"
-)
 
 
 @pytest.fixture(scope="module")
 def site():
     with LoopbackServer() as srv:
-        srv.route("/garbage", html=PAGE.format(t="garbage", b=GARBAGE))
-        srv.route("/ok", html=PAGE.format(t="正常", b="<p>正常页面</p>"))
-        yield srv
+        yield serve_pages(srv)
 
 
 def heap_mb(page, info) -> float:

@@ -22,38 +22,16 @@ from core.cdp import CdpError, launch
 from core.cdp_worker import CdpWorker
 from core.config import DnsConfig
 from core.dns import Resolver
+from tests.browser_pages import HOSTILE, PAGE, marked, serve_pages, title
 from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.browser
-
-PAGE = '<!DOCTYPE html><html lang="zh-CN"><head><title>{t}</title></head><body>{b}</body></html>'
-GARBAGE = (
-    "<script>let keep=[];for(let i=0;i<300;i++){keep.push(new Array(25000).fill({i}))}"
-    "document.title='done '+keep.length;keep=null;</script>"
-)
 
 
 @pytest.fixture(scope="module")
 def site():
     with LoopbackServer() as srv:
-        srv.route("/ok", html=PAGE.format(t="正常", b="<a href='/x'>x</a>"))
-        srv.route("/loop", html=PAGE.format(t="loop", b="<script>for(;;){}</script>"))
-        srv.route(
-            "/alert", html=PAGE.format(t="a", b="<script>alert('欢迎');confirm('?')</script>")
-        )
-        srv.route("/slow", html=PAGE.format(t="slow", b="<img src='/never.png' alt=''>"))
-        srv.route("/never.png", delay=60, body=b"", content_type="image/png")
-        srv.route("/gone", status=404, html="<title>404</title>")
-        srv.route("/file.pdf", body=b"%PDF-1.4\n%%EOF\n", content_type="application/pdf")
-        srv.route("/moved", status=302, headers={"Location": "/ok"})
-        srv.route("/garbage", html=PAGE.format(t="garbage", b=GARBAGE))
-        srv.route(
-            "/js",
-            html=PAGE.format(
-                t="js", b="<div id=m></div><script>m.innerHTML='<a href=/new>新</a>'</script>"
-            ),
-        )
-        yield srv
+        yield serve_pages(srv)
 
 
 @pytest.fixture(scope="module")
@@ -73,10 +51,6 @@ def worker(resolver):
     w = CdpWorker(settings(resolver=resolver))
     yield w
     w.close()
-
-
-def title(page, info):
-    return page.evaluate("document.title")
 
 
 def renderers_cpu(worker: CdpWorker, seconds: float = 1.0) -> float:
@@ -127,18 +101,7 @@ def test_evaluate_calls_functions_with_arguments_and_reports_page_errors(worker,
     assert "undefinedThing" in out.not_tested.detail
 
 
-@pytest.mark.parametrize(
-    ("path", "reason"),
-    [
-        ("/loop", NotTestedReason.SCRIPT_LOOP),
-        ("/alert", NotTestedReason.DIALOG),
-        ("/slow", NotTestedReason.LOAD_TIMEOUT),
-        ("/gone", NotTestedReason.HTTP_ERROR),
-        ("/file.pdf", NotTestedReason.NOT_HTML),
-        ("http://127.0.0.1:9/", NotTestedReason.NAVIGATION_ERROR),
-        ("chrome://crash", NotTestedReason.CRASH),
-    ],
-)
+@pytest.mark.parametrize(("path", "reason"), HOSTILE)
 def test_hostile_page_is_not_tested_and_next_page_works(worker, site, path, reason):
     url = path if "://" in path else site.url(path)
     start = time.monotonic()
@@ -164,16 +127,6 @@ def test_a_looping_page_is_stopped_alone_and_stops_burning_cpu(site):
         w.close()
 
 
-def test_dialogs_are_dismissed_when_allowed(site):
-    w = CdpWorker(settings(max_dialogs=10))
-    try:
-        out = w.run(site.url("/alert"), title)
-        assert out.ok and out.value == "a"
-        assert out.info.dialogs == ["alert: 欢迎", "confirm: ?"]
-    finally:
-        w.close()
-
-
 def test_tabs_are_reused_then_the_browser_recycled_without_leaks(site):
     w = CdpWorker(settings(recycle_after=3))
     try:
@@ -185,17 +138,10 @@ def test_tabs_are_reused_then_the_browser_recycled_without_leaks(site):
         counts = [w.run(site.url("/ok"), tabs).value for _ in range(5)]
         assert counts == [1] * 5  # one tab, navigated from page to page
         assert w.launches == 2  # a new Chromium after 3 pages
-        browsers = [p for p in psutil.Process().children(recursive=True) if _marked(p, w)]
+        browsers = [p for p in psutil.Process().children(recursive=True) if marked(p, w)]
         assert len(browsers) == 1  # the old one is gone
     finally:
         w.close()
-
-
-def _marked(proc, worker):
-    try:
-        return worker.marker in proc.cmdline()
-    except psutil.Error:
-        return False
 
 
 def test_a_grown_heap_is_collected_between_pages(site):
@@ -207,25 +153,6 @@ def test_a_grown_heap_is_collected_between_pages(site):
         assert heap.value < 16 * 2**20  # the same tab went on, small again
     finally:
         w.close()
-
-
-def test_names_resolve_only_through_the_resolver(worker, site):
-    other = LoopbackServer(host="127.0.0.2").start()  # an address the site does not use
-    other.route("/img.png", body=b"x", content_type="image/png")
-    site.route(
-        "/ext",
-        html=PAGE.format(t="ext", b=f"<img alt='' src='http://127.0.0.2:{other.port}/img.png'>"),
-    )
-    try:
-        out = worker.run(f"http://www.demo.gov.cn:{site.port}/ok", title)
-        assert out.ok and out.value == "正常"
-        out = worker.run(f"http://www.elsewhere.gov.cn:{site.port}/ok", title)
-        assert out.not_tested.reason is NotTestedReason.NAVIGATION_ERROR
-        out = worker.run(f"http://www.demo.gov.cn:{site.port}/ext", title)
-        assert out.ok
-        assert other.requests == []  # never reached: only the site's hosts and loopback
-    finally:
-        other.stop()
 
 
 def test_blocked_urls_are_never_requested(site):
@@ -262,22 +189,13 @@ def test_tabs_run_together_and_a_killed_browser_reruns_the_other_tabs(site, monk
         outs = list(pool.map([site.url("/ok")] * 3, slow_title))
         assert [o.value for o in outs] == ["正常"] * 3
         assert max(s for s, _e in spans) < min(e for _s, e in spans)  # all three at once
-        assert len([p for p in psutil.Process().children(recursive=True) if _marked(p, w)]) == 1
+        assert len([p for p in psutil.Process().children(recursive=True) if marked(p, w)]) == 1
         monkeypatch.setattr(core.cdp_worker, "STOP_SECONDS", 0.001)
         outs = {o.url: o for o in pool.map([site.url("/loop"), site.url("/js")], slow_title)}
         assert outs[site.url("/loop")].not_tested.reason is NotTestedReason.SCRIPT_LOOP
         assert outs[site.url("/js")].ok  # killed with the browser, then run again
         assert pool.stats["kills"] == 1
         assert pool.run(site.url("/ok"), title).value == "正常"
-
-
-def test_closing_kills_every_chromium_process(site):
-    w = CdpWorker(settings())
-    assert w.run(site.url("/ok"), title).ok
-    w.close()
-    assert not [p for p in psutil.Process().children(recursive=True) if _marked(p, w)]
-    after = w.run(site.url("/ok"), title)
-    assert after.not_tested.reason is NotTestedReason.BROWSER_ERROR
 
 
 def test_a_binary_that_is_not_chromium_is_a_clear_error(tmp_path):

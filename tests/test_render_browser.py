@@ -15,33 +15,19 @@ from core.browser import (
     NotTestedReason,
     host_rules_for,
 )
+from core.cdp_worker import CdpWorker
 from core.config import DnsConfig
 from core.dns import Resolver
+from tests.browser_pages import HOSTILE, PAGE, marked, serve_pages, title
 from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.browser
-
-PAGE = '<!DOCTYPE html><html lang="zh-CN"><head><title>{t}</title></head><body>{b}</body></html>'
 
 
 @pytest.fixture(scope="module")
 def site():
     with LoopbackServer() as srv:
-        srv.route("/ok", html=PAGE.format(t="正常", b="<a href='/x'>x</a>"))
-        srv.route("/loop", html=PAGE.format(t="loop", b="<script>for(;;){}</script>"))
-        srv.route(
-            "/alert", html=PAGE.format(t="a", b="<script>alert('欢迎');confirm('?')</script>")
-        )
-        srv.route("/slow", html=PAGE.format(t="slow", b="<img src='/never.png' alt=''>"))
-        srv.route("/never.png", delay=60, body=b"", content_type="image/png")
-        srv.route("/gone", status=404, html="<title>404</title>")
-        srv.route(
-            "/js",
-            html=PAGE.format(
-                t="js", b="<div id=m></div><script>m.innerHTML='<a href=/new>新</a>'</script>"
-            ),
-        )
-        yield srv
+        yield serve_pages(srv)
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +53,12 @@ def pool(site, resolver):
 @pytest.fixture()
 def worker(pool):
     (w,) = pool._all
-    saved = (w.settings.max_dialogs, w.settings.recycle_after)
+    saved = w.settings.recycle_after
     yield w
-    w.settings.max_dialogs, w.settings.recycle_after = saved
+    w.settings.recycle_after = saved
 
 
-def title(page, info):
-    return page.title()
+DRIVERS = ["playwright", "cdp"]
 
 
 def test_normal_page_is_loaded_and_scripts_ran(pool, site):
@@ -82,16 +67,7 @@ def test_normal_page_is_loaded_and_scripts_ran(pool, site):
     assert out.info.status == 200
 
 
-@pytest.mark.parametrize(
-    ("path", "reason"),
-    [
-        ("/loop", NotTestedReason.SCRIPT_LOOP),
-        ("/alert", NotTestedReason.DIALOG),
-        ("/slow", NotTestedReason.LOAD_TIMEOUT),
-        ("/gone", NotTestedReason.HTTP_ERROR),
-        ("chrome://crash", NotTestedReason.CRASH),
-    ],
-)
+@pytest.mark.parametrize(("path", "reason"), HOSTILE)
 def test_hostile_page_is_not_tested_and_next_page_works(pool, site, path, reason):
     url = path if "://" in path else site.url(path)
     start = time.monotonic()
@@ -104,9 +80,11 @@ def test_hostile_page_is_not_tested_and_next_page_works(pool, site, path, reason
     assert after.ok and after.value == "正常"
 
 
-def test_dialogs_are_dismissed_when_allowed(worker, site):
-    worker.settings.max_dialogs = 10
-    out = worker.run(site.url("/alert"), lambda page, info: page.evaluate("document.title"))
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_dialogs_are_dismissed_when_allowed(site, driver):
+    settings = BrowserSettings(driver=driver, navigation_timeout=3, max_dialogs=10)
+    with BrowserPool(settings, size=1) as pool:
+        out = pool.run(site.url("/alert"), title)
     assert out.ok and out.value == "a"
     assert out.info.dialogs == ["alert: 欢迎", "confirm: ?"]
 
@@ -122,20 +100,14 @@ def test_every_page_closed_and_browser_recycled_without_leaks(worker, site):
         )
         # Never two browsers: the old one is gone before a new one starts. (Whether one
         # runs right now depends on the worker thread: it closes a used-up one after the job.)
-        browsers = [p for p in psutil.Process().children(recursive=True) if _marked(p, worker)]
+        browsers = [p for p in psutil.Process().children(recursive=True) if marked(p, worker)]
         assert len(browsers) <= 1
     assert open_pages == [1] * 4  # the previous job's page is always closed
     assert worker.launches - before >= 1  # a new Chromium after 2 pages
 
 
-def _marked(proc, worker):
-    try:
-        return worker.marker in proc.cmdline()
-    except psutil.Error:
-        return False
-
-
-def test_names_resolve_only_through_the_resolver(worker, site, resolver):
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_names_resolve_only_through_the_resolver(site, resolver, driver):
     rules = host_rules_for(["www.demo.gov.cn", "unknown.invalid"], resolver)
     assert rules == {"www.demo.gov.cn": "127.0.0.1"}
     other = LoopbackServer(host="127.0.0.2").start()  # an address the site does not use
@@ -144,23 +116,29 @@ def test_names_resolve_only_through_the_resolver(worker, site, resolver):
         "/ext",
         html=PAGE.format(t="ext", b=f"<img alt='' src='http://127.0.0.2:{other.port}/img.png'>"),
     )
+    settings = BrowserSettings(driver=driver, navigation_timeout=3, resolver=resolver)
     try:
-        out = worker.run(f"http://www.demo.gov.cn:{site.port}/ok", title)
-        assert out.ok and out.value == "正常"
-        out = worker.run(f"http://www.elsewhere.gov.cn:{site.port}/ok", title)
-        assert out.not_tested.reason is NotTestedReason.NAVIGATION_ERROR
-        out = worker.run(f"http://www.demo.gov.cn:{site.port}/ext", title)
-        assert out.ok
-        assert other.requests == []  # never reached: only the site's hosts and loopback
+        with BrowserPool(settings, size=1) as worker:
+            out = worker.run(f"http://www.demo.gov.cn:{site.port}/ok", title)
+            assert out.ok and out.value == "正常"
+            out = worker.run(f"http://www.elsewhere.gov.cn:{site.port}/ok", title)
+            assert out.not_tested.reason is NotTestedReason.NAVIGATION_ERROR
+            out = worker.run(f"http://www.demo.gov.cn:{site.port}/ext", title)
+            assert out.ok
+            assert other.requests == []  # never reached: only the site's hosts and loopback
     finally:
         other.stop()
 
 
-def test_closing_kills_every_chromium_process(site):
-    worker = BrowserWorker(BrowserSettings(navigation_timeout=3))
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_closing_kills_every_chromium_process(site, driver):
+    kind = CdpWorker if driver == "cdp" else BrowserWorker
+    worker = kind(BrowserSettings(driver=driver, navigation_timeout=3))
     assert worker.run(site.url("/ok"), title).ok
     worker.close()
-    assert not [p for p in psutil.Process().children(recursive=True) if _marked(p, worker)]
+    assert not [p for p in psutil.Process().children(recursive=True) if marked(p, worker)]
+    after = worker.run(site.url("/ok"), title)
+    assert after.not_tested.reason is NotTestedReason.BROWSER_ERROR
 
 
 def test_tabs_of_one_browser_run_together_and_survive_a_hostile_tab(site):
@@ -182,7 +160,7 @@ def test_tabs_of_one_browser_run_together_and_survive_a_hostile_tab(site):
         outs = list(pool.map([site.url("/ok")] * 3, slow_title))
         assert [o.value for o in outs] == ["正常"] * 3
         assert max(s for s, _e in spans) < min(e for _s, e in spans)  # all three at once
-        browsers = [p for p in psutil.Process().children(recursive=True) if _marked(p, worker)]
+        browsers = [p for p in psutil.Process().children(recursive=True) if marked(p, worker)]
         assert len(browsers) == 1  # one Chromium for the three tabs
         outs = {o.url: o for o in pool.map([site.url("/loop"), site.url("/js")] * 1, slow_title)}
         assert outs[site.url("/loop")].not_tested.reason is NotTestedReason.SCRIPT_LOOP
