@@ -59,6 +59,7 @@ class Connection:
         self._lock = threading.Lock()
         self._wlock = threading.Lock()
         self.closed = threading.Event()
+        self._fds_closed = False
         self._reader = threading.Thread(target=self._read, name=f"{name}-cdp", daemon=True)
         self._reader.start()
 
@@ -80,11 +81,13 @@ class Connection:
             self._pending[ident] = (session, fut)
         try:
             with self._wlock:
+                if self._fds_closed:
+                    raise OSError("pipe closed")
                 view = memoryview(data)
                 while view:
                     view = view[os.write(self._wfd, view) :]
         except OSError as exc:
-            self._close(CdpClosed(f"{method}: browser connection closed ({exc})"))
+            self.abort(CdpClosed(f"{method}: browser connection closed ({exc})"))
         return fut
 
     def send(
@@ -118,12 +121,21 @@ class Connection:
             fut.set_exception(error)
 
     def close(self) -> None:
-        self._close(CdpClosed("browser connection closed"))
-        for fd in (self._wfd, self._rfd):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        """Fail what still waits and close the pipe, once. Call it when Chromium is gone:
+        the read end is closed only after the reader has seen the end of the pipe, so that
+        a descriptor number the process may reuse is never read from or closed twice."""
+        self.abort(CdpClosed("browser connection closed"))
+        with self._wlock:  # no write is under way, and none starts after this
+            if self._fds_closed:
+                return
+            self._fds_closed = True
+            os.close(self._wfd)
+        if threading.current_thread() is not self._reader:
+            self._reader.join(timeout=5)
+        if self._reader.is_alive():
+            log.warning("cdp: the browser still holds its pipe; leaving it open")
+        else:
+            os.close(self._rfd)
 
     # ---- the reader thread ------------------------------------------------------------
     def _read(self) -> None:
@@ -143,7 +155,7 @@ class Connection:
         except OSError:
             pass
         finally:
-            self._close(CdpClosed("browser closed the connection"))
+            self.abort(CdpClosed("browser closed the connection"))
 
     def _dispatch(self, raw: bytes) -> None:
         try:
@@ -172,7 +184,9 @@ class Connection:
             except Exception:  # a listener's bug must not stop the reader
                 log.exception("cdp: event listener failed on %s", message.get("method"))
 
-    def _close(self, error: CdpClosed) -> None:
+    def abort(self, error: CdpClosed) -> None:
+        """Fail every command still waiting, and any sent later, with ``error`` (the
+        browser was killed or closed the pipe); the descriptors stay open."""
         with self._lock:
             self.closed.set()
             futures = [f for _, f in self._pending.values()]

@@ -169,7 +169,7 @@ class CdpWorker(WorkerBase):
             live.killed_by = job
         self.kills += 1
         kill_marked_processes(self.marker)
-        live.browser.connection.close()
+        live.browser.connection.abort(CdpClosed("浏览器被终止"))
 
     # ---- one job ------------------------------------------------------------------------
     def _job(

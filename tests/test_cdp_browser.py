@@ -6,6 +6,7 @@ process outlives its worker."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -334,3 +335,20 @@ def test_a_browser_over_recycle_mb_is_relaunched(site, driver):
         assert [pool.run(site.url("/ok"), title).value for _ in range(2)] == ["正常"] * 2
         assert w.launches == 2
         assert w.peak_mb > 1
+
+
+def test_a_killed_browser_never_closes_a_descriptor_twice(site):
+    """After the browser is killed its pipe is closed once, when the worker shuts it down:
+    closed at the kill and again later, the second close hit whatever file had taken the
+    freed numbers meanwhile (a socket of the site being audited, the next browser's pipe)."""
+    w = CdpWorker(settings())
+    try:
+        assert w.run(site.url("/ok"), title).ok
+        w._kill(w._live, object())
+        mine = os.pipe()  # takes the lowest free numbers: the pipe's, if they were freed
+        assert w.run(site.url("/ok"), title).value == "正常"  # a new browser; the old one shut
+    finally:
+        w.close()
+    for fd in mine:
+        os.fstat(fd)  # still open: nobody closed it behind our back
+        os.close(fd)
