@@ -21,10 +21,15 @@ def audit_demo(
     *extra: str,
     codes: tuple[int, ...] = (1,),
     timeout: float = 240,
+    config_extra: str = "",
 ) -> dict:
-    """Write the demo's config into ``data``, audit it with ``plugins`` (and ``extra`` flags),
-    check the exit code is one of ``codes``; returns findings.json as a dict."""
+    """Write the demo's config into ``data`` (``config_extra`` appended: more TOML),
+    audit it with ``plugins`` (and ``extra`` flags), check the exit code is one of
+    ``codes``; returns findings.json as a dict."""
     config = demo.write_config(data)
+    if config_extra:
+        with open(config, "a", encoding="utf-8") as fh:
+            fh.write("\n" + config_extra)
     proc = run_govaudit(
         "audit",
         "--config",

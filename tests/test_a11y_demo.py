@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,11 +15,9 @@ import pytest
 from govaudit.demo import expected as exp
 from govaudit.demo.server import DemoSite
 from reports.store import Store
-from tests.loopback import run_govaudit
+from tests.demo_audit import ANCHOR, audit_demo
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-ANCHOR = date(2026, 11, 26)
 
 
 @pytest.fixture(scope="module")
@@ -37,31 +34,21 @@ def run(tmp_path_factory):
         # (the whole site is `make demo`'s job; this keeps the test short).
         audited = [e["url"] for e in wanted if e["rule"].startswith("a11y.") and e["url"]]
         include = [f"^{re.escape(u)}$" for u in [*audited, *clean]]
-        config = demo.write_config(data)
-        with open(config, "a", encoding="utf-8") as fh:
-            fh.write(
-                "\n[plugins.accessibility]\n"
-                f"pages_include = {json.dumps(include)}\n"
-                "navigation_timeout = 10\nconcurrency = 2\n"
-            )
         start = time.monotonic()
-        proc = run_govaudit(
-            "audit",
-            "--config",
-            str(config),
-            "--today",
-            ANCHOR.isoformat(),
-            "--plugins",
+        doc = audit_demo(
+            demo,
+            data,
             "accessibility,links",
             "--quiet",
             timeout=420,
+            config_extra="[plugins.accessibility]\n"
+            f"pages_include = {json.dumps(include)}\n"
+            "navigation_timeout = 10\nconcurrency = 2\n",
         )
         elapsed = time.monotonic() - start
         store = Store.in_dir(data)
         (info,) = store.list_runs()
-        doc = json.loads((store.run_dir(info.id) / "findings.json").read_text(encoding="utf-8"))
         yield {
-            "proc": proc,
             "elapsed": elapsed,
             "findings": doc["findings"],
             "run": doc["run"],
@@ -74,7 +61,7 @@ def run(tmp_path_factory):
 
 
 def test_run_finishes_with_error_findings(run):
-    assert run["proc"].returncode == 1, run["proc"].stderr[-2000:]
+    # exit code 1 (error findings) is checked by audit_demo
     assert run["run"]["status"] == "succeeded"
     assert run["run"]["errors"] == []
 
