@@ -17,6 +17,9 @@ GARBAGE = (
     "document.title='done '+keep.length;keep=null;</script>"
 )
 
+#: The two ways core.browser drives Chromium (BrowserSettings.driver).
+DRIVERS = ["playwright", "cdp"]
+
 #: (path or URL, why it is not tested); every one must be reported within the stage limits.
 HOSTILE = [
     ("/loop", NotTestedReason.SCRIPT_LOOP),

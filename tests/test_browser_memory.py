@@ -1,5 +1,5 @@
 """core.browser's memory bounds in real Chromium: a reused tab's JS heap is collected once it
-passes ``tab_heap_mb``, the Playwright driver runs with a small young generation without the
+passes ``tab_heap_mb`` (both drivers), the Playwright driver runs with a small young generation without the
 process environment changing, and Debian's headless shell is preferred when installed."""
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ import pytest
 from core.browser import BrowserSettings, BrowserWorker
 from core.browser_procs import auto_concurrency
 from core.browser_types import CHROMIUM, CHROMIUM_SHELL, DRIVER_NODE_OPTIONS, default_executable
-from tests.browser_pages import serve_pages
+from core.cdp_worker import CdpWorker
+from tests.browser_pages import DRIVERS, serve_pages, title
 from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.browser
@@ -26,6 +27,9 @@ def site():
 
 
 def heap_mb(page, info) -> float:
+    """The tab's JS heap in MB, asked over DevTools (through Playwright, or directly)."""
+    if hasattr(page, "send"):  # core.cdp_page.CdpPage
+        return page.send("Runtime.getHeapUsage")["totalSize"] / 2**20
     cdp = page.context.new_cdp_session(page)
     try:
         return cdp.send("Runtime.getHeapUsage")["totalSize"] / 2**20
@@ -33,12 +37,14 @@ def heap_mb(page, info) -> float:
         cdp.detach()
 
 
-def title(page, info) -> str:
-    return page.title()
+def make_worker(driver: str, **settings):
+    kind = CdpWorker if driver == "cdp" else BrowserWorker
+    return kind(BrowserSettings(driver=driver, **settings))
 
 
-def test_a_grown_heap_is_collected_between_pages(site):
-    worker = BrowserWorker(BrowserSettings(navigation_timeout=10, tab_heap_mb=16))
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_a_grown_heap_is_collected_between_pages(site, driver):
+    worker = make_worker(driver, navigation_timeout=10, tab_heap_mb=16)
     try:
         first = worker.run(site.url("/garbage"), title)
         assert first.ok and first.value == "done 300"
@@ -52,8 +58,9 @@ def test_a_grown_heap_is_collected_between_pages(site):
         worker.close()
 
 
-def test_heap_collection_can_be_turned_off(site):
-    worker = BrowserWorker(BrowserSettings(navigation_timeout=10, tab_heap_mb=0))
+@pytest.mark.parametrize("driver", DRIVERS)
+def test_heap_collection_can_be_turned_off(site, driver):
+    worker = make_worker(driver, navigation_timeout=10, tab_heap_mb=0)
     try:
         assert worker.run(site.url("/garbage"), title).value == "done 300"
         assert worker.heap_trims == 0

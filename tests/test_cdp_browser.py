@@ -145,17 +145,6 @@ def test_tabs_are_reused_then_the_browser_recycled_without_leaks(site):
         w.close()
 
 
-def test_a_grown_heap_is_collected_between_pages(site):
-    w = CdpWorker(settings(navigation_timeout=10, tab_heap_mb=16))
-    try:
-        assert w.run(site.url("/garbage"), title).value == "done 300"
-        assert w.heap_trims == 1
-        heap = w.run(site.url("/ok"), lambda p, i: p.send("Runtime.getHeapUsage")["totalSize"])
-        assert heap.value < 16 * 2**20  # the same tab went on, small again
-    finally:
-        w.close()
-
-
 def test_blocked_urls_are_never_requested(site):
     site.route("/font.woff2", body=b"x", content_type="font/woff2")
     site.route(

@@ -18,7 +18,7 @@ from core.browser import (
 from core.cdp_worker import CdpWorker
 from core.config import DnsConfig
 from core.dns import Resolver
-from tests.browser_pages import HOSTILE, PAGE, marked, serve_pages, title
+from tests.browser_pages import DRIVERS, HOSTILE, PAGE, marked, serve_pages, title
 from tests.loopback import LoopbackServer
 
 pytestmark = pytest.mark.browser
@@ -56,9 +56,6 @@ def worker(pool):
     saved = w.settings.recycle_after
     yield w
     w.settings.recycle_after = saved
-
-
-DRIVERS = ["playwright", "cdp"]
 
 
 def test_normal_page_is_loaded_and_scripts_ran(pool, site):
