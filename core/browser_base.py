@@ -13,7 +13,7 @@ import time
 import uuid
 
 from core.browser_procs import tree_pss_mb
-from core.browser_types import BrowserSettings, host_rules_for, hostname, launch_args
+from core.browser_types import BrowserSettings, host_rules_for, hostname
 from core.dns import is_ip
 
 log = logging.getLogger("core.browser")
@@ -43,8 +43,17 @@ class WorkerBase:
         self._blackhole.bind(("127.0.0.1", 0))  # bound, never listening: connects are refused
 
     def chromium_args(self) -> list[str]:
-        """Chromium's switches for this worker (see :func:`core.browser_types.launch_args`)."""
-        return launch_args(self.settings, self.marker, self._blackhole.getsockname()[1])
+        """Chromium's switches for this worker: the settings' own, the host-resolver rules,
+        the worker's marker and, when other hosts are blocked, the black-hole proxy."""
+        s = self.settings
+        args = [*s.args, f"--host-resolver-rules={s.resolver_rules()}", self.marker]
+        if s.block_other_hosts:
+            port = self._blackhole.getsockname()[1]
+            args += [
+                f"--proxy-server=http://127.0.0.1:{port}",
+                f"--proxy-bypass-list={s.bypass_list()}",
+            ]
+        return args
 
     def _new_host(self, url: str) -> bool:
         """A host not in the resolver rules that resolves: the browser must be relaunched."""

@@ -65,8 +65,8 @@ def auto_concurrency(most: int = 4, tab_mb: int = 150, base_mb: int = 250) -> in
     Why a core is left: axe is CPU-bound in a tab's renderer, and the rest — Python reading
     the results, the browser, network and GPU processes — keep a second core a third busy.
     Measured on the 57-page bench (bench/a11y_bench.py, headless shell, DevTools driver):
-    one tab used 1.3 cores at 322 MB peak; two tabs on 2 cores used 1.7 cores, ran 35 %
-    faster and took 60 MB more (385 MB). So 2 cores get one tab, 4 get three; set the
+    one tab used 1.2–1.3 cores at 319 MB peak; two tabs on 2 cores used 1.5–1.7 cores,
+    ran ~40 % faster and took ~56 MB more (375 MB). So 2 cores get one tab, 4 get three; set the
     plugin's ``concurrency`` to trade memory for speed. Python and the fixed processes
     took ~190 MB, a tab at most ~130 MB while axe runs; the figures leave room for larger
     pages."""

@@ -42,8 +42,8 @@ CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
     "--disable-extensions",
     "--mute-audio",
-    # V8's low-memory mode (as on small Android devices): renderers ~20 MB smaller at their
-    # peak on the accessibility benchmark, axe no slower (measured; core.cdp's docstring)
+    # V8's low-memory mode (as on small Android devices): renderers ~18 MB smaller at their
+    # peak on the accessibility benchmark, axe no slower (measured: CHANGELOG, issue 16)
     "--js-flags=--optimize-for-size",
 ]
 LOOPBACK = ("127.0.0.1", "[::1]", "localhost")
@@ -143,9 +143,7 @@ class BrowserSettings:
     max_dialogs: int = 3
     recycle_after: int = 100
     recycle_mb: float = 0.0  # relaunch once the browser's process tree passes this PSS (0 = never)
-    tab_heap_mb: float = (
-        40.0  # collect a reused tab's garbage once its JS heap passes this (0 = never)
-    )
+    tab_heap_mb: float = TAB_HEAP_MB  # collect a reused tab's garbage past this (0 = never)
     driver_node_options: str = DRIVER_NODE_OPTIONS  # NODE_OPTIONS of the Playwright driver
     viewport: tuple[int, int] = (1280, 900)
     user_agent: str | None = None
@@ -173,8 +171,10 @@ class BrowserSettings:
         return ";".join(dict.fromkeys(items))
 
 
-#: What Playwright adds to a headless launch that matters to a page's behaviour or memory:
-#: no first tab, tabs in the background not throttled, no hang monitor or popup blocker.
+#: What Playwright adds to a headless launch that matters to a page's behaviour or memory
+#: (the DevTools driver adds them itself): no first tab, tabs in the background not
+#: throttled, no hang monitor. (Its --disable-popup-blocking is left out: a page's own
+#: windows are closed, see core.cdp_worker.)
 CDP_EXTRA_ARGS = [
     "--no-startup-window",  # no first tab: on /usr/bin/chromium a renderer (~57 MB) less
     "--disable-background-timer-throttling",
@@ -184,18 +184,6 @@ CDP_EXTRA_ARGS = [
     "--disable-hang-monitor",
     "--hide-scrollbars",
 ]
-
-
-def launch_args(s: BrowserSettings, marker: str, blackhole_port: int) -> list[str]:
-    """Chromium's switches for a worker: the settings' own, the host-resolver rules, the
-    worker's marker and, when other hosts are blocked, the black-hole proxy."""
-    args = [*s.args, f"--host-resolver-rules={s.resolver_rules()}", marker]
-    if s.block_other_hosts:
-        args += [
-            f"--proxy-server=http://127.0.0.1:{blackhole_port}",
-            f"--proxy-bypass-list={s.bypass_list()}",
-        ]
-    return args
 
 
 def _bracket(addr: str) -> str:

@@ -92,10 +92,11 @@ class CdpPage:
         timeout: float = 5000,
         animations: str | None = None,
     ) -> None:
-        """A PNG of the viewport, or of ``clip`` (page coordinates), written to ``path``."""
+        """A PNG of the viewport, or of ``clip`` (viewport coordinates, as Playwright takes
+        them), written to ``path``."""
         self.deadline = min(self.deadline, time.monotonic() + timeout / 1000)
         params: dict[str, Any] = {"format": "png"}
-        if clip:  # viewport coordinates, as Playwright takes them; DevTools wants the page's
+        if clip:  # DevTools takes the clip in the page's coordinates
             left, top = self.evaluate("[visualViewport.pageLeft, visualViewport.pageTop]")
             params["clip"] = {**clip, "x": clip["x"] + left, "y": clip["y"] + top, "scale": 1}
         data = self.send("Page.captureScreenshot", params)["data"]

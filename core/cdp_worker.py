@@ -198,10 +198,10 @@ class CdpWorker(WorkerBase):
             self._stop(live, tab, token)
             return PageOutcome(url, not_tested=exc.reason, info=tab.info), False
         except BrowserCrashed as exc:
+            info = tab.info if tab is not None else info
             return PageOutcome(url, not_tested=classify(exc, None), info=info), False
         except (CdpError, CdpTimeout) as exc:
-            if tab is not None:
-                info = tab.info
+            info = tab.info if tab is not None else info
             if live.killed_by is not None and live.killed_by is not token:
                 return PageOutcome(url, info=info), True
             if live.dead:
